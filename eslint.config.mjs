@@ -1,0 +1,24 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["dist/**", "node_modules/**", "out/**", "test-results/**"] },
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", performance: "readonly", AbortController: "readonly", AbortSignal: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setImmediate: "readonly", setInterval: "readonly", clearInterval: "readonly", TextDecoder: "readonly", TextEncoder: "readonly" } },
+        rules: {
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+        },
+    },
+    {
+        // The core runs in plain Node (CLI, runner process, tests): it must never depend on VS Code.
+        files: ["src/core/**/*.ts"],
+        rules: {
+            "no-restricted-imports": ["error", {
+                paths: [{ name: "vscode", message: "src/core must not import vscode: put VS Code code in an adapter outside src/core." }],
+                patterns: [{ group: ["**/extension", "**/extension.*", "../**/vscode/**"], message: "src/core must not import the VS Code adapters." }],
+            }],
+        },
+    },
+);
