@@ -15,5 +15,5 @@ if (files.length === 0) {
     process.exit(2);
 }
 // One file at a time: the real-model tests are CPU-bound and this machine class has 2 cores.
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files], { stdio: "inherit" });
+const r = spawnSync(process.execPath, ["--import", "tsx", "--import", "./scripts/md-loader.mjs", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files], { stdio: "inherit" });
 process.exit(r.status ?? 1);
