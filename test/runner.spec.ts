@@ -8,6 +8,7 @@ import { RunnerClient } from "../src/core/runner/client.ts";
 import { PromptsmithError } from "../src/core/errors.ts";
 import type { GenerateRequest } from "../src/core/runner/protocol.ts";
 import { builtFile, testModelPath } from "./support/env.ts";
+import { writeTinyLlama } from "./support/gguf-writer.ts";
 
 const modelPath = testModelPath();
 const client = new RunnerClient({ workerPath: builtFile("runner.mjs") });
@@ -190,4 +191,34 @@ test("GBNF grammar and JSON schema constrain the output", async () => {
 test("threads are clamped to the usable cores", async () => {
     const r = await client.generate({ ...story({ temperature: 0, maxTokens: 4 }), load: { threads: 64 } }, { cache: false });
     assert.ok(r.metrics.threads <= 2, `threads ${r.metrics.threads}`);
+});
+
+test("a model with a chat template is prompted through its own template", async () => {
+    const chatModel = join(tmp, "tiny-chat.gguf");
+    await writeTinyLlama(chatModel, { seed: 3 }); // default: a ChatML template and its control tokens
+    const r = await client.generate({ modelPath: chatModel, prompt: { system: "You write code.", user: "hello", completion: "unused" }, sampling: { temperature: 0, maxTokens: 12 } }, { cache: false });
+    assert.equal(r.mode, "chat");
+    assert.equal(r.chatWrapper, "ChatML");
+    // system + user rendered in ChatML: far more tokens than the bare words.
+    assert.ok(r.metrics.promptTokens > 10, `prompt tokens ${r.metrics.promptTokens}`);
+    assert.ok(r.metrics.outputTokens > 0);
+    // The same file without a template falls back to plain completion of the given text.
+    const base = join(tmp, "tiny-base.gguf");
+    await writeTinyLlama(base, { seed: 3, chatTemplate: null });
+    const b = await client.generate({ modelPath: base, prompt: { system: "s", user: "u", completion: "def add(a, b):" }, sampling: { temperature: 0, maxTokens: 4 } }, { cache: false });
+    assert.equal(b.mode, "completion");
+    assert.equal(b.chatWrapper, undefined);
+});
+
+test("an unknown architecture is reported as unsupported, naming the file", async () => {
+    const alien = join(tmp, "alien.gguf");
+    await writeTinyLlama(alien, { architecture: "notarealarch" });
+    await assert.rejects(client.generate({ modelPath: alien, prompt: { user: "hi" }, sampling: { temperature: 0, maxTokens: 2 } }), (e: unknown) => {
+        isCode("UNSUPPORTED_ARCHITECTURE")(e);
+        assert.match((e as Error).message, /notarealarch/);
+        assert.equal((e as PromptsmithError).file, alien);
+        return true;
+    });
+    const ok = await client.generate(story({ temperature: 0, maxTokens: 2 }), { cache: false });
+    assert.equal(ok.metrics.outputTokens, 2);
 });

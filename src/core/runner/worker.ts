@@ -17,6 +17,8 @@ type NodeLlamaCpp = typeof import("node-llama-cpp");
 
 /** Tokens kept free at the end of the context so at least some output fits. */
 const MIN_OUTPUT_ROOM = 1;
+/** Longest time generated text waits before it is sent to the caller. */
+const CHUNK_FLUSH_MS = 16;
 
 function send(msg: WorkerMessage): void {
     process.send?.(msg);
@@ -28,6 +30,8 @@ function log(level: "debug" | "info" | "warn" | "error", message: string): void 
 interface LoadedModel { key: string; path: string; model: LlamaModel; chatWrapper?: ChatWrapper; hasChatTemplate: boolean }
 interface LoadedContext { key: string; context: LlamaContext; sequence: LlamaContextSequence; threads: number; contextSize: number }
 
+/** llama.cpp's own error lines during the current model load (its exception only says "Failed to load model"). */
+let loadErrors: string[] | undefined;
 let lib: NodeLlamaCpp;
 let llama: Llama;
 let loadedModel: LoadedModel | undefined;
@@ -46,6 +50,7 @@ async function init(): Promise<void> {
         logger: (level, message) => {
             const text = message.trimEnd();
             if (!text) return;
+            if (loadErrors && (level === lib.LlamaLogLevel.error || level === lib.LlamaLogLevel.fatal) && loadErrors.length < 20) loadErrors.push(text);
             // llama.cpp warns about harmless metadata quirks on load; keep those out of the user's way.
             const l = level === lib.LlamaLogLevel.error || level === lib.LlamaLogLevel.fatal ? "warn" : "debug";
             log(l, `llama.cpp: ${text}`);
@@ -66,6 +71,7 @@ async function ensureModel(path: string, gpuLayers: number | "auto" | undefined,
     const t0 = preciseNow();
     send({ type: "phase", id, phase: "loading", progress: 0 });
     let model: LlamaModel;
+    loadErrors = [];
     try {
         model = await llama.loadModel({
             modelPath: real,
@@ -74,7 +80,9 @@ async function ensureModel(path: string, gpuLayers: number | "auto" | undefined,
             onLoadProgress: (p) => send({ type: "phase", id, phase: "loading", progress: p }),
         });
     } catch (e) {
-        throw classifyLoadError(e, path);
+        throw classifyLoadError(e, path, loadErrors);
+    } finally {
+        loadErrors = undefined;
     }
     const template = (model.fileInfo.metadata as { tokenizer?: { chat_template?: unknown } }).tokenizer?.chat_template;
     const hasChatTemplate = typeof template === "string" && template.trim().length > 0;
@@ -86,8 +94,8 @@ async function ensureModel(path: string, gpuLayers: number | "auto" | undefined,
     return { m: loadedModel, loadMs: preciseNow() - t0 };
 }
 
-function classifyLoadError(e: unknown, file: string): PromptsmithError {
-    const msg = e instanceof Error ? e.message : String(e);
+function classifyLoadError(e: unknown, file: string, llamaErrors: readonly string[] = []): PromptsmithError {
+    const msg = [e instanceof Error ? e.message : String(e), ...new Set(llamaErrors)].join("\n");
     if (/unknown model architecture|unknown architecture|unsupported model architecture/i.test(msg)) {
         const arch = /architecture:?\s*'([^']+)'/i.exec(msg)?.[1];
         return new PromptsmithError({
@@ -203,11 +211,28 @@ async function generate(id: number, request: GenerateRequest & { sampling: Sampl
         };
         const matcher = new StopMatcher(s.stop ?? []);
         let streamed = "";
-        const emit = (text: string): void => {
-            if (!text && pendingTokens === 0) return;
-            streamed += text;
-            send({ type: "chunk", id, text, tokens: pendingTokens, at: preciseNow() });
+        // Streaming costs one IPC message per flush: the first text goes out at once (time to first
+        // token), later text is coalesced for up to CHUNK_FLUSH_MS (well under what a reader notices).
+        let pendingText = "";
+        let flushTimer: NodeJS.Timeout | undefined;
+        let sentAny = false;
+        const flush = (): void => {
+            if (flushTimer) clearTimeout(flushTimer);
+            flushTimer = undefined;
+            if (!pendingText && pendingTokens === 0) return;
+            send({ type: "chunk", id, text: pendingText, tokens: pendingTokens, at: preciseNow() });
+            pendingText = "";
             pendingTokens = 0;
+        };
+        const emit = (text: string): void => {
+            streamed += text;
+            pendingText += text;
+            if (!sentAny && text) {
+                sentAny = true;
+                flush();
+            } else if (!flushTimer) {
+                flushTimer = setTimeout(flush, CHUNK_FLUSH_MS);
+            }
         };
         const onTextChunk = (text: string): void => {
             emit(matcher.push(text));
@@ -255,6 +280,7 @@ async function generate(id: number, request: GenerateRequest & { sampling: Sampl
             }
         }
         emit(matcher.flush());
+        flush();
         if (s.stop?.length) text = streamed; // node-llama-cpp's own text knows nothing of our stop sequences
         const stopReason: StopReason = matcher.stopped ? "stop"
             : ac.signal.aborted ? "abort"
