@@ -13,7 +13,7 @@ import { extractCode } from "../core/codegen/extract.ts";
 import { readGgufInfo, describeGgufInfo } from "../core/gguf/reader.ts";
 import { resolveModel, defaultModelsDir } from "../core/models/resolve.ts";
 import { downloadModel, type DownloadProgress } from "../core/models/download.ts";
-import { RECOMMENDED_MODEL } from "../core/models/recommended.ts";
+import { RECOMMENDED_MODEL, exactSizeOf } from "../core/models/recommended.ts";
 import { loadUserConfig, defaultUserConfigPath, type UserConfig } from "../core/userConfig.ts";
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(["INVALID_ARGUMENT", "CONFIG_INVALID", "NO_MODEL", "MODEL_NOT_FOUND"]);
@@ -341,7 +341,7 @@ async function cmdModels(args: string[]): Promise<number> {
             url: RECOMMENDED_MODEL.url,
             dir,
             fileName: RECOMMENDED_MODEL.fileName,
-            expectedSize: RECOMMENDED_MODEL.sizeBytes,
+            expectedSize: exactSizeOf(RECOMMENDED_MODEL),
             sha256: RECOMMENDED_MODEL.sha256,
             signal: controller.signal,
             onProgress: progressPrinter(),
