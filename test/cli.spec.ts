@@ -138,3 +138,34 @@ test("killing the runner mid-run ends the CLI with a clear error and exit 1, nev
     assert.match(stderr, /Fix: Try again/);
     assert.ok(Date.now() - t0 < 20_000);
 });
+
+test("Ctrl-C stops generation at once, prints the partial answer and exits 130", async () => {
+    // A process group of its own, signalled as a whole, as a terminal's Ctrl-C does (the runner gets it too).
+    const child = spawn(process.execPath, [cli, "generate", "-r", "examples/fizzbuzz.md", "-m", model, "--temperature", "0.9", "--max-tokens", "1600", "--verbose"], { cwd: repoRoot, env, detached: true });
+    let stderr = "";
+    let stdout = "";
+    let sent = false;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d;
+        if (!sent && stderr.includes("runner: first token")) {
+            sent = true;
+            process.kill(-child.pid!, "SIGINT");
+        }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    assert.ok(sent, stderr);
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /Stopping/);
+    assert.match(stderr, /stopped \(abort/);
+    assert.ok(stdout.trim().length > 0, "the partial answer is printed");
+});
+
+test("a huge requirements file is refused before anything is tokenized", async () => {
+    const huge = join(tmp, "huge.md");
+    await writeFile(huge, "x".repeat(5 * 1024 * 1024));
+    const r = run(["generate", "-r", huge, "-m", model]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /is 5\.0 MB; the limit is 4\.0 MB/);
+    assert.match(r.stderr, /huge\.md/);
+});

@@ -1,6 +1,6 @@
 // `promptsmith` — the command-line interface, on the same core as the editor.
 // Exit codes: 0 ok, 1 generation failed, 2 usage or configuration error, 130 interrupted.
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PromptsmithError, toPromptsmithError, type ErrorCode } from "../core/errors.ts";
@@ -93,15 +93,35 @@ function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[]
     }
 }
 
+/** Larger inputs cannot fit any model's context; refusing them early beats tokenizing megabytes. */
+const MAX_INPUT_BYTES = 4 * 1024 * 1024;
+
+function tooLarge(path: string, what: string, bytes: number): PromptsmithError {
+    return new PromptsmithError({
+        code: "INVALID_ARGUMENT",
+        message: `The ${what} ${path === "-" ? "on standard input" : "file"} is ${formatBytes(bytes)}; the limit is ${formatBytes(MAX_INPUT_BYTES)}.`,
+        ...(path === "-" ? {} : { file: path }),
+        fix: `Pass a shorter ${what} text: no model's context window holds this much.`,
+    });
+}
+
 async function readText(path: string, what: string): Promise<string> {
     try {
         if (path === "-") {
             const chunks: Buffer[] = [];
-            for await (const c of process.stdin) chunks.push(c as Buffer);
+            let size = 0;
+            for await (const c of process.stdin) {
+                size += (c as Buffer).length;
+                if (size > MAX_INPUT_BYTES) throw tooLarge(path, what, size);
+                chunks.push(c as Buffer);
+            }
             return Buffer.concat(chunks).toString("utf8");
         }
+        const st = await stat(path);
+        if (st.isFile() && st.size > MAX_INPUT_BYTES) throw tooLarge(path, what, st.size);
         return await readFile(path, "utf8");
     } catch (e) {
+        if (e instanceof PromptsmithError) throw e;
         const code = (e as NodeJS.ErrnoException).code;
         throw new PromptsmithError({
             code: "INVALID_ARGUMENT",

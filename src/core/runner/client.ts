@@ -264,7 +264,9 @@ export class RunnerClient {
             });
             readyReject(crash());
             for (const p of this.pending.values()) {
-                if (p.killedForAbort) {
+                if (this.disposed) {
+                    p.reject(new PromptsmithError({ code: "ABORTED", message: "The model runner was shut down before the request finished." }));
+                } else if (p.killedForAbort) {
                     p.resolve({
                         text: p.text,
                         stopReason: "abort",

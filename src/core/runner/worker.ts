@@ -80,6 +80,7 @@ async function ensureModel(path: string, gpuLayers: number | "auto" | undefined,
             onLoadProgress: (p) => send({ type: "phase", id, phase: "loading", progress: p }),
         });
     } catch (e) {
+        if (signal.aborted) throw new PromptsmithError({ code: "ABORTED", message: "Cancelled while loading the model.", file: path });
         throw classifyLoadError(e, path, loadErrors);
     } finally {
         loadErrors = undefined;
@@ -339,6 +340,9 @@ process.on("message", (msg: HostMessage) => {
     }
 });
 process.on("disconnect", () => void shutdown());
+// Ctrl-C in a terminal reaches the whole process group; the caller decides what an interrupt means
+// (it sends "abort", then "shutdown"), and if the caller dies, "disconnect" ends this process.
+process.on("SIGINT", () => {});
 
 let shuttingDown = false;
 async function shutdown(): Promise<void> {
