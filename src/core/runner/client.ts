@@ -257,7 +257,7 @@ export class RunnerClient {
             const tail = this.stderrTail.slice(-8).join("\n");
             const crash = (p?: Pending): PromptsmithError => new PromptsmithError({
                 code: "RUNNER_CRASHED",
-                message: `The model process ${how} while ${p ? "working on a request" : "starting"}${p ? "" : ""}. Your editor and other work are unaffected.`,
+                message: `The model process ${how} while ${p ? "working on a request" : "starting"}.`,
                 ...(p ? { file: p.modelPath } : {}),
                 fix: "Try again: the next request starts a fresh model process. If it keeps happening with this model, the file may be damaged (re-download it) or too large for free memory.",
                 ...(tail ? { detail: tail } : {}),
