@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { downloadModel, type DownloadProgress } from "../src/core/models/download.ts";
-import { isPromptsmithError, type PromptsmithError } from "../src/core/errors.ts";
+import { expectError } from "./support/errors.ts";
 
 const SIZE = 6 * 1024 * 1024 + 12345; // more than one ipull chunk (5 MiB), not a round number
 const DATA = makeData(SIZE);
@@ -115,16 +115,6 @@ async function tempDir(): Promise<string> {
     return mkdtemp(path.join(os.tmpdir(), "promptsmith-dl-"));
 }
 
-async function expectError(p: Promise<unknown>, code: string): Promise<PromptsmithError> {
-    try {
-        await p;
-    } catch (e) {
-        assert.ok(isPromptsmithError(e), `expected a PromptsmithError, got ${String(e)}`);
-        assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
-        return e;
-    }
-    assert.fail(`expected ${code}, but it resolved`);
-}
 
 /** ipull may still be winding down for a moment after we gave up on it: wait until the folder is quiet. */
 async function settledListing(dir: string): Promise<string[]> {

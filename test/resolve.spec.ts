@@ -12,18 +12,8 @@ import path from "node:path";
 import { defaultModelsDir, resolveModel, type ResolveModelOptions } from "../src/core/models/resolve.ts";
 import { RECOMMENDED_MODEL, exactSizeOf, type RecommendedModel } from "../src/core/models/recommended.ts";
 import { defaultUserConfigPath, loadUserConfig } from "../src/core/userConfig.ts";
-import { isPromptsmithError, type PromptsmithError } from "../src/core/errors.ts";
+import { expectError } from "./support/errors.ts";
 
-async function expectError(p: Promise<unknown>, code: string): Promise<PromptsmithError> {
-    try {
-        await p;
-    } catch (e) {
-        assert.ok(isPromptsmithError(e), `expected a PromptsmithError, got ${String(e)}`);
-        assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
-        return e;
-    }
-    assert.fail(`expected ${code}, but it resolved`);
-}
 
 /** A scratch folder with a few fake model files; removed by the caller. */
 async function scratch(): Promise<{ root: string; cliModel: string; envModel: string; configModel: string; modelsDir: string }> {

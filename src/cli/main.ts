@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PromptsmithError, toPromptsmithError, type ErrorCode } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
+import { formatBytes } from "../core/format.ts";
 import { RunnerClient } from "../core/runner/client.ts";
 import type { GenerateResult } from "../core/runner/protocol.ts";
 import type { SamplingParams } from "../core/sampling.ts";
@@ -130,15 +131,6 @@ async function readText(path: string, what: string): Promise<string> {
             fix: `Pass the path of an existing ${what} file${what === "requirements" ? ", or - to read standard input" : ""}.`,
         });
     }
-}
-
-function formatBytes(n: number): string {
-    if (n < 1024) return `${n} B`;
-    const units = ["KB", "MB", "GB", "TB"];
-    let v = n;
-    let i = -1;
-    do { v /= 1024; i++; } while (v >= 1024 && i < units.length - 1);
-    return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
 function progressPrinter(): (p: DownloadProgress) => void {

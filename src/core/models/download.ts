@@ -400,7 +400,8 @@ function toSha256(v: string | null): string | undefined {
     return m?.[1]?.toLowerCase();
 }
 
-async function fileSize(p: string): Promise<number | undefined> {
+/** Size of a regular file, or undefined when there is none. */
+export async function fileSize(p: string): Promise<number | undefined> {
     try {
         const s = await stat(p);
         return s.isFile() ? s.size : undefined;

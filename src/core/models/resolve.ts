@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { PromptsmithError } from "../errors.ts";
 import { defaultUserConfigPath, expandUserPath } from "../userConfig.ts";
-import { downloadModel, type DownloadProgress } from "./download.ts";
+import { downloadModel, fileSize, type DownloadProgress } from "./download.ts";
 import { RECOMMENDED_MODEL, exactSizeOf, type RecommendedModel } from "./recommended.ts";
 
 export type ModelSource = "cli" | "env" | "config" | "models-dir" | "downloaded";
@@ -124,14 +124,6 @@ async function requireModelFile(file: string, label: string, source: ModelSource
     }
 }
 
-async function fileSize(p: string): Promise<number | undefined> {
-    try {
-        const s = await stat(p);
-        return s.isFile() ? s.size : undefined;
-    } catch {
-        return undefined;
-    }
-}
 
 function formatGB(bytes: number): string {
     return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.round(bytes / 1e6)} MB`;
