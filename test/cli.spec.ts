@@ -39,6 +39,13 @@ test("generate --json --temperature 0 twice gives identical output and the promi
     }
     assert.equal(ja.metrics.outputTokens, 48);
     assert.equal(ja.metrics.cacheHit, false);
+    assert.equal(typeof ja.metrics.timeToFirstTokenMs, "number");
+    assert.equal(typeof ja.metrics.tokensPerSecond, "number");
+    assert.equal((ja as unknown as { language: string }).language, "python");
+    assert.equal(typeof (ja as unknown as { truncated: boolean }).truncated, "boolean");
+    assert.equal(ja.mode, "completion");
+    assert.deepEqual(Object.keys((ja as unknown as { latency: object }).latency).sort(), ["count", "p50", "p95", "p99"]);
+    assert.ok(ja.code.length > 0 && ja.text.includes(ja.code.slice(0, 20)), "code is extracted from the answer");
 });
 
 test("generate reads requirements from stdin and the model from PROMPTSMITH_MODEL; prints code and metrics", () => {
@@ -47,6 +54,12 @@ test("generate reads requirements from stdin and the model from PROMPTSMITH_MODE
     assert.ok(r.stdout.trim().length > 0, "code on stdout");
     assert.match(r.stderr, /prompt \+ 16 output tokens/);
     assert.match(r.stderr, /tok\/s/);
+});
+
+test("negative values can follow their flag, as in any CLI", () => {
+    const r = run(["generate", "-r", "examples/fizzbuzz.md", "-m", model, "--json", "--max-tokens", "4", "--temperature", "0", "--frequency-penalty", "-0.5", "--presence-penalty", "-1"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as JsonOut).metrics.outputTokens, 4);
 });
 
 test("sampling flags reach the model: seed reproduces, stop and max tokens apply", () => {
@@ -71,6 +84,11 @@ test("usage errors exit 2 with a message that says what to do", () => {
         [["generate", "-r", "examples/fizzbuzz.md", "-m", join(tmp, "missing.gguf")], /missing\.gguf/],
         [["frobnicate"], /Unknown command "frobnicate"/],
         [["models", "info"], /exactly one PATH/],
+        [["generate", "-r", "examples/fizzbuzz.md", "--threads", "abc"], /--threads expects a whole number/],
+        [["generate", "-r", "examples/fizzbuzz.md", "--context-size", "0"], /--context-size must be from 64/],
+        [["generate", "-r", "examples/fizzbuzz.md", "--gpu-layers=-1"], /--gpu-layers must be from 0/],
+        [["generate", "-r", "examples/fizzbuzz.md", "--max-tokens", "0x10"], /--max-tokens expects a whole number/],
+        [["generate", "-r", "examples/fizzbuzz.md", "extra"], /no positional arguments/],
     ];
     for (const [args, re] of cases) {
         const r = run(args);
@@ -108,16 +126,17 @@ test("models info prints the metadata without loading the model", () => {
     assert.equal(j.parameterCount, 292800);
 });
 
-test("a corrupt model file ends the CLI with exit 1 and a message naming the file", async () => {
+test("an unusable model file is a configuration error: exit 2 and a message naming the file", async () => {
     const bad = join(tmp, "not-a-model.gguf");
     await writeFile(bad, "<!DOCTYPE html><html><body>404</body></html>");
     const r = run(["generate", "-r", "examples/fizzbuzz.md", "-m", bad]);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /HTML/);
     assert.match(r.stderr, /not-a-model\.gguf/);
     assert.match(r.stderr, /Fix:/);
 });
 
-test("killing the runner mid-run ends the CLI with a clear error and exit 1, never a hang", async () => {
+test("killing the runner mid-run ends the CLI with a clear error and exit 1, never a hang", { timeout: 30_000 }, async () => {
     const child = spawn(process.execPath, [cli, "generate", "-r", "examples/fizzbuzz.md", "-m", model, "--temperature", "0.9", "--max-tokens", "1600", "--verbose"], { cwd: repoRoot, env });
     let stderr = "";
     let killed: number | undefined;
@@ -139,7 +158,7 @@ test("killing the runner mid-run ends the CLI with a clear error and exit 1, nev
     assert.ok(Date.now() - t0 < 20_000);
 });
 
-test("Ctrl-C stops generation at once, prints the partial answer and exits 130", async () => {
+test("Ctrl-C stops generation at once, prints the partial answer and exits 130", { timeout: 30_000 }, async () => {
     // A process group of its own, signalled as a whole, as a terminal's Ctrl-C does (the runner gets it too).
     const child = spawn(process.execPath, [cli, "generate", "-r", "examples/fizzbuzz.md", "-m", model, "--temperature", "0.9", "--max-tokens", "1600", "--verbose"], { cwd: repoRoot, env, detached: true });
     let stderr = "";
@@ -168,4 +187,23 @@ test("a huge requirements file is refused before anything is tokenized", async (
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /is 5\.0 MB; the limit is 4\.0 MB/);
     assert.match(r.stderr, /huge\.md/);
+});
+
+test("Ctrl-C while the runner is still starting ends at once with exit 130, not an install error", { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, [cli, "generate", "-r", "examples/fizzbuzz.md", "-m", model, "--temperature", "0.9", "--max-tokens", "1600", "--verbose"], { cwd: repoRoot, env, detached: true });
+    let stderr = "";
+    let sentAt = 0;
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d;
+        if (!sentAt && stderr.includes("runner: started")) {
+            sentAt = Date.now();
+            setTimeout(() => process.kill(-child.pid!, "SIGINT"), 150); // during llama.cpp's initialisation
+        }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    assert.ok(sentAt, stderr);
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /Cancelled/);
+    assert.doesNotMatch(stderr, /Reinstall|binary|runner: first token/i);
+    assert.ok(Date.now() - sentAt < 5000, `exited ${Date.now() - sentAt} ms after Ctrl-C`);
 });

@@ -169,7 +169,7 @@ test("a prompt longer than the context is refused with the numbers, not silently
     await assert.rejects(client.generate({ ...story({ temperature: 0 }, long), load: { contextSize: 128 } }), (e: unknown) => {
         isCode("PROMPT_TOO_LONG")(e);
         assert.match((e as Error).message, /context window is 128 tokens/);
-        assert.match((e as PromptsmithError).fix!, /context size/);
+        assert.match((e as PromptsmithError).fix!, /--context-size\) up to 2048/);
         return true;
     });
     // The answer is limited by the room left in the context.
@@ -221,4 +221,43 @@ test("an unknown architecture is reported as unsupported, naming the file", asyn
     });
     const ok = await client.generate(story({ temperature: 0, maxTokens: 2 }), { cache: false });
     assert.equal(ok.metrics.outputTokens, 2);
+});
+
+test("cancelling or disposing while the runner starts never leaves a request or a process running", async () => {
+    // Abort while the fresh runner initialises llama.cpp (~0.5 s): the request ends at once.
+    const cold = new RunnerClient({ workerPath: builtFile("runner.mjs") });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const t0 = Date.now();
+    await assert.rejects(cold.generate(story({ temperature: 0.9, maxTokens: 1800 }), { signal: ac.signal, cache: false }), isCode("ABORTED"));
+    assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+    await cold.dispose();
+    assert.equal(cold.pid, undefined);
+
+    // Dispose while the first request still checks the model file: no runner is started behind our back.
+    const early = new RunnerClient({ workerPath: builtFile("runner.mjs") });
+    const req = early.generate(story({ temperature: 0, maxTokens: 8 }), { cache: false });
+    await early.dispose();
+    await assert.rejects(req, isCode("ABORTED"));
+    assert.equal(early.pid, undefined);
+
+    // Dispose in the middle of generation: the request ends as shut down and the process is gone.
+    const busy = new RunnerClient({ workerPath: builtFile("runner.mjs") });
+    let pid: number | undefined;
+    const running = busy.generate(story({ temperature: 0.9, maxTokens: 1800 }), { cache: false, onText: () => { pid ??= busy.pid; } });
+    while (pid === undefined) await new Promise((r) => setTimeout(r, 5));
+    await busy.dispose();
+    await assert.rejects(running, isCode("ABORTED"));
+    assert.throws(() => process.kill(pid!, 0), /ESRCH/, "the runner process has exited");
+});
+
+test("a missing runner build is reported as such, naming the file", async () => {
+    const broken = new RunnerClient({ workerPath: join(tmp, "no-runner.mjs") });
+    await assert.rejects(broken.generate(story({ temperature: 0, maxTokens: 2 })), (e: unknown) => {
+        isCode("RUNNER_FAILED")(e);
+        assert.equal((e as PromptsmithError).file, join(tmp, "no-runner.mjs"));
+        assert.match((e as PromptsmithError).fix!, /npm run build/);
+        return true;
+    });
+    await broken.dispose();
 });

@@ -17,7 +17,10 @@ import { downloadModel, type DownloadProgress } from "../core/models/download.ts
 import { RECOMMENDED_MODEL, exactSizeOf } from "../core/models/recommended.ts";
 import { loadUserConfig, defaultUserConfigPath, type UserConfig } from "../core/userConfig.ts";
 
-const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(["INVALID_ARGUMENT", "CONFIG_INVALID", "NO_MODEL", "MODEL_NOT_FOUND"]);
+/** Errors the user fixes by changing what they passed (arguments, config, the model file): exit code 2. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+    "INVALID_ARGUMENT", "CONFIG_INVALID", "NO_MODEL", "MODEL_NOT_FOUND", "NOT_GGUF", "GGUF_TRUNCATED", "GGUF_CORRUPT", "UNSUPPORTED_ARCHITECTURE",
+]);
 
 class UsageError extends Error {}
 
@@ -29,7 +32,8 @@ Usage:
   promptsmith models download                             download the recommended code model
   promptsmith <command> --help                            help for a command
 
-Exit codes: 0 ok, 1 generation failed, 2 usage or configuration error, 130 interrupted.
+Exit codes: 0 ok, 1 generation failed, 2 usage or configuration error (arguments, config file, an
+unusable model file), 130 interrupted.
 Model: --model PATH, else $PROMPTSMITH_MODEL, else "modelPath" in the config file, else the
 recommended model in the models folder (downloaded only when you agree).`;
 
@@ -64,7 +68,9 @@ Sampling:
 Runtime:
       --threads N             CPU threads (default: usable cores, minus one on ≤4 cores)
       --context-size N        context window in tokens (default: min(4096, model's training context))
-      --gpu-layers N          layers to offload to a GPU (default: auto)`;
+      --gpu-layers N|auto     layers to offload to a GPU (default: auto)
+
+Negative numbers go after "=" or as the next argument: --frequency-penalty=-0.5 or --frequency-penalty -0.5.`;
 
 const MODELS_HELP = `promptsmith models — inspect and fetch GGUF models
 
@@ -77,18 +83,48 @@ function stderrLogger(verbose: boolean): Logger {
     return { debug: verbose ? w("· ") : () => {}, info: verbose ? w("· ") : () => {}, warn: w("warning: "), error: w("error: ") };
 }
 
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const INTEGER = /^[+-]?\d+$/;
+
+/** A decimal number flag (no hex, no empty string); range checks happen where the value is used. */
 function num(name: string, v: string | undefined, integer = false): number | undefined {
     if (v === undefined) return undefined;
-    const n = Number(v);
-    if (v.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    const t = v.trim();
+    if (!(integer ? INTEGER : DECIMAL).test(t)) {
         throw new UsageError(`--${name} expects ${integer ? "a whole number" : "a number"}, got "${v}".`);
     }
+    return Number(t);
+}
+
+function ranged(name: string, v: string | undefined, min: number, max: number): number | undefined {
+    const n = num(name, v, true);
+    if (n !== undefined && (n < min || n > max)) throw new UsageError(`--${name} must be from ${min} to ${max}, got ${n}.`);
     return n;
+}
+
+/**
+ * Node's parseArgs reads "-0.5" after an option as another option; a terminal user expects
+ * "--frequency-penalty -0.5" to work, so a negative number after a value option is joined to it.
+ */
+function joinNegativeValues(args: string[], options: NonNullable<ParseArgsConfig["options"]>): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        const name = a.startsWith("--") && !a.includes("=") ? a.slice(2) : undefined;
+        const next = args[i + 1];
+        if (name && options[name]?.type === "string" && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+            out.push(`${a}=${next}`);
+            i++;
+        } else {
+            out.push(a);
+        }
+    }
+    return out;
 }
 
 function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
     try {
-        return parseArgs({ args, options, allowPositionals: true, strict: true });
+        return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true });
     } catch (e) {
         throw new UsageError(e instanceof Error ? e.message.replace(/^TypeError \[[A-Z_]+\]: /, "") : String(e));
     }
@@ -166,7 +202,7 @@ function workerPath(): string {
 }
 
 async function cmdGenerate(args: string[]): Promise<number> {
-    const { values: v } = parse(args, {
+    const { values: v, positionals } = parse(args, {
         requirements: { type: "string", short: "r" },
         language: { type: "string", short: "l" },
         model: { type: "string", short: "m" },
@@ -197,7 +233,12 @@ async function cmdGenerate(args: string[]): Promise<number> {
         process.stdout.write(`${GENERATE_HELP}\n`);
         return 0;
     }
+    if (positionals.length) throw new UsageError(`generate takes no positional arguments (got "${positionals[0]}"); pass the requirements with --requirements FILE.`);
     if (!v.requirements) throw new UsageError("generate needs --requirements FILE (or - for standard input).");
+    // Runtime options are checked before anything else happens (a model download, above all).
+    const gpuLayersArg = v["gpu-layers"] === "auto" ? "auto" : ranged("gpu-layers", v["gpu-layers"], 0, 100_000);
+    const threadsArg = ranged("threads", v.threads, 1, 1024);
+    const contextSizeArg = ranged("context-size", v["context-size"], 64, 1_048_576);
     const sampling: SamplingParams = {
         temperature: num("temperature", v.temperature),
         topK: num("top-k", v["top-k"], true),
@@ -258,9 +299,9 @@ async function cmdGenerate(args: string[]): Promise<number> {
                 prompt: { system: built.system, user: built.user, completion: built.completion, mode: "auto" },
                 sampling,
                 load: {
-                    threads: num("threads", v.threads, true) ?? config.threads,
-                    contextSize: num("context-size", v["context-size"], true) ?? config.contextSize,
-                    gpuLayers: num("gpu-layers", v["gpu-layers"], true) ?? config.gpuLayers,
+                    threads: threadsArg ?? config.threads,
+                    contextSize: contextSizeArg ?? config.contextSize,
+                    gpuLayers: gpuLayersArg ?? config.gpuLayers,
                 },
             },
             {
@@ -271,6 +312,12 @@ async function cmdGenerate(args: string[]): Promise<number> {
                 },
             },
         );
+    } catch (e) {
+        // The prompt came from the requirements file: that is the file to point at.
+        if (e instanceof PromptsmithError && e.code === "PROMPT_TOO_LONG" && v.requirements !== "-") {
+            throw new PromptsmithError({ ...e.toJSON(), file: v.requirements });
+        }
+        throw e;
     } finally {
         await client.dispose();
         process.off("SIGINT", onSigint);
@@ -282,7 +329,7 @@ async function cmdGenerate(args: string[]): Promise<number> {
     if (v.json) {
         process.stdout.write(`${JSON.stringify({
             code: extracted.code,
-            language: extracted.language ?? built.language,
+            language: extracted.language || built.language || null,
             truncated: extracted.truncated,
             text: result.text,
             stopReason: result.stopReason,
@@ -304,7 +351,7 @@ async function cmdGenerate(args: string[]): Promise<number> {
         if (!v.quiet) {
             const m = result.metrics;
             process.stderr.write(
-                `\n${result.stopReason === "abort" ? "stopped" : "done"} (${result.stopReason}${extracted.truncated ? ", code cut off by the token limit" : ""})` +
+                `\n${result.stopReason === "abort" ? "stopped" : "done"} (${result.stopReason}${extracted.truncated ? (result.stopReason === "abort" ? ", code incomplete" : ", code cut off by the token limit") : ""})` +
                 ` · ${m.promptTokens} prompt + ${m.outputTokens} output tokens` +
                 ` · first token ${m.timeToFirstTokenMs.toFixed(1)} ms · ${m.tokensPerSecond.toFixed(0)} tok/s · prompt ${m.promptTokensPerSecond.toFixed(0)} tok/s` +
                 ` · load ${m.loadMs.toFixed(0)} ms · total ${m.totalMs.toFixed(0)} ms · ${m.threads} thread${m.threads === 1 ? "" : "s"}, context ${m.contextSize}` +
@@ -322,16 +369,16 @@ async function cmdModels(args: string[]): Promise<number> {
         return sub ? 0 : 2;
     }
     if (sub === "info") {
-        const { values: v, positionals } = parse(rest, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
+        const { values: v, positionals } = parse(rest, { json: { type: "boolean" }, tensors: { type: "boolean" }, help: { type: "boolean", short: "h" } });
         if (v.help) {
-            process.stdout.write("Usage: promptsmith models info PATH [--json]\nReads a GGUF file's metadata without loading the model.\n");
+            process.stdout.write("Usage: promptsmith models info PATH [--json [--tensors]]\nReads a GGUF file's metadata without loading the model. --tensors adds every tensor to the JSON.\n");
             return 0;
         }
         if (positionals.length !== 1) throw new UsageError("models info needs exactly one PATH to a .gguf file.");
         const info = await readGgufInfo(positionals[0]!);
         if (v.json) {
-            const { metadata: _metadata, ...summary } = info;
-            process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+            const { metadata: _metadata, tensors, ...summary } = info;
+            process.stdout.write(`${JSON.stringify(v.tensors ? { ...summary, tensors } : summary, null, 2)}\n`);
         } else {
             const rows = describeGgufInfo(info);
             const w = Math.max(...rows.map(([k]) => k.length));
@@ -387,7 +434,8 @@ export async function main(argv: string[]): Promise<number> {
         }
     } catch (e) {
         if (e instanceof UsageError) {
-            process.stderr.write(`promptsmith: ${e.message}\nRun "promptsmith ${cmd && !cmd.startsWith("-") ? `${cmd} ` : ""}--help" for usage.\n`);
+            const known = cmd === "generate" || cmd === "models";
+            process.stderr.write(`promptsmith: ${e.message}\nRun "promptsmith ${known ? `${cmd} ` : ""}--help" for usage.\n`);
             return 2;
         }
         const err = toPromptsmithError(e);

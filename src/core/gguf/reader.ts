@@ -163,11 +163,11 @@ class ChunkReader {
 function notFound(path: string, code: string | undefined, cause: unknown): PromptsmithError {
     const why =
         code === "ENOENT" ? "does not exist" :
-        code === "EISDIR" ? "is a folder, not a model file" :
+        code === "EISDIR" ? "is a folder, not a .gguf file" :
         code === "EACCES" || code === "EPERM" ? "cannot be read (permission denied)" :
         `cannot be opened (${code ?? String(cause)})`;
     const fix =
-        code === "ENOENT" ? "Check the path in the promptsmith.modelPath setting (or PROMPTSMITH_MODEL), or download a model." :
+        code === "ENOENT" ? "Check the path (a typo, or a file that was moved), or point Promptsmith at another .gguf file." :
         code === "EISDIR" ? "Point the model path at the .gguf file inside that folder, not at the folder itself." :
         code === "EACCES" || code === "EPERM" ? "Give your user read permission on the file (e.g. chmod +r), or move it somewhere you can read." :
         "Check that the path points to a readable .gguf file.";

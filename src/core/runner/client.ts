@@ -2,13 +2,14 @@
 // requests, streams text back, and survives the process dying (a native crash or abort() in
 // llama.cpp): pending requests fail with RUNNER_CRASHED and the next request starts a fresh process.
 import { fork, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { PromptsmithError, toPromptsmithError, type ErrorInfo } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import { normalizeSampling, isDeterministic } from "../sampling.ts";
 import { readGgufInfo } from "../gguf/reader.ts";
 import { ResponseCache, cacheKey, type CacheOptions } from "./cache.ts";
 import { LatencyTracker } from "./latency.ts";
-import { preciseNow, type GenerateRequest, type GenerateResult, type HostMessage, type WorkerMessage } from "./protocol.ts";
+import { preciseNow, type EvaluationInfo, type GenerateRequest, type GenerateResult, type HostMessage, type WorkerMessage } from "./protocol.ts";
 
 export interface RunnerClientOptions {
     /** Path of the bundled runner (dist/runner.mjs). */
@@ -51,6 +52,8 @@ interface Pending {
     startedAt: number;
     startupMs: number;
     modelPath: string;
+    /** How the runner set up this request, once it starts evaluating. */
+    evaluation?: EvaluationInfo;
 }
 
 const STDERR_LINES_KEPT = 30;
@@ -62,6 +65,7 @@ export class RunnerClient {
     private readonly pending = new Map<number, Pending>();
     private nextId = 1;
     private chain: Promise<unknown> = Promise.resolve();
+    private stderrHead: string[] = [];
     private stderrTail: string[] = [];
     private disposed = false;
     readonly latency = new LatencyTracker();
@@ -90,15 +94,17 @@ export class RunnerClient {
     }
 
     private async generateNow(request: GenerateRequest, options: GenerateOptions): Promise<GenerateResult> {
-        if (this.disposed) throw new PromptsmithError({ code: "INTERNAL", message: "The model runner has been shut down." });
+        const { signal } = options;
         const startedAt = preciseNow();
-        if (options.signal?.aborted) throw new PromptsmithError({ code: "ABORTED", message: "Cancelled." });
+        this.ensureLive(signal);
         const sampling = normalizeSampling(request.sampling);
         // Clear errors for missing, foreign, truncated or corrupt files before any process starts.
         await readGgufInfo(request.modelPath);
+        this.ensureLive(signal);
 
         const useCache = this.cache && options.cache !== false && isDeterministic(sampling);
         const key = useCache ? await cacheKey({ ...request, sampling }) : undefined;
+        this.ensureLive(signal);
         if (key) {
             const hit = this.cache!.get(key);
             if (hit) {
@@ -114,47 +120,90 @@ export class RunnerClient {
             options.onPhase?.("starting");
             const t0 = preciseNow();
             this.start();
-            await this.ready;
+            await this.untilReady(signal);
             startupMs = preciseNow() - t0;
         } else {
-            await this.ready;
+            await this.untilReady(signal);
         }
+        this.ensureLive(signal);
         const child = this.child!;
         const id = this.nextId++;
         const result = await new Promise<GenerateResult>((resolve, reject) => {
             const p: Pending = { id, resolve, reject, text: "", outputTokens: 0, killedForAbort: false, options, startedAt, startupMs, modelPath: request.modelPath };
             this.pending.set(id, p);
+            const graceMs = this.options.abortGraceMs ?? 3000;
             const onAbort = (): void => {
                 this.post({ type: "abort", id });
                 const grace = setTimeout(() => {
                     if (!this.pending.has(id)) return;
-                    this.logger.warn(`Runner did not stop within ${this.options.abortGraceMs ?? 3000} ms of an abort; killing it.`);
+                    this.logger.warn(`Runner did not stop within ${graceMs} ms of an abort; killing it.`);
                     p.killedForAbort = true;
                     child.kill("SIGKILL");
-                }, this.options.abortGraceMs ?? 3000);
+                }, graceMs);
                 grace.unref();
             };
-            options.signal?.addEventListener("abort", onAbort, { once: true });
-            const cleanup = (): void => options.signal?.removeEventListener("abort", onAbort);
+            const cleanup = (): void => signal?.removeEventListener("abort", onAbort);
             p.resolve = (r) => { cleanup(); resolve(r); };
             p.reject = (e) => { cleanup(); reject(e); };
             this.post({ type: "generate", id, request: { ...request, sampling } });
+            signal?.addEventListener("abort", onAbort, { once: true });
+            if (signal?.aborted) onAbort(); // aborted between the last check and here
         });
         this.latency.record(result.metrics.totalMs);
         if (key && result.stopReason !== "abort") this.cache!.set(key, result);
         return result;
     }
 
+    /** Throws if the client was disposed or the caller cancelled; called after every wait. */
+    private ensureLive(signal: AbortSignal | undefined): void {
+        if (this.disposed) throw new PromptsmithError({ code: "ABORTED", message: "The model runner was shut down before the request started." });
+        if (signal?.aborted) throw new PromptsmithError({ code: "ABORTED", message: "Cancelled." });
+    }
+
+    /** Waits for the runner to be ready, or for the caller to cancel (the runner keeps starting for the next request). */
+    private async untilReady(signal: AbortSignal | undefined): Promise<void> {
+        if (!signal) {
+            await this.ready;
+            return;
+        }
+        let onAbort: () => void = () => {};
+        const aborted = new Promise<void>((resolve) => {
+            onAbort = resolve;
+            signal.addEventListener("abort", onAbort, { once: true });
+        });
+        try {
+            await Promise.race([this.ready, aborted]);
+        } finally {
+            signal.removeEventListener("abort", onAbort);
+        }
+    }
+
     private start(): void {
+        this.stderrHead = [];
         this.stderrTail = [];
+        if (!existsSync(this.options.workerPath)) {
+            const err = new PromptsmithError({
+                code: "RUNNER_FAILED",
+                message: "The model runner is missing from this installation.",
+                file: this.options.workerPath,
+                fix: "Rebuild Promptsmith (npm run build) or reinstall the extension.",
+            });
+            this.ready = Promise.reject(err);
+            this.ready.catch(() => undefined);
+            return;
+        }
         const child = fork(this.options.workerPath, [], {
             stdio: ["ignore", "pipe", "pipe", "ipc"],
             execArgv: [], // never inherit the caller's loaders or inspector flags
             env: { ...process.env, ...this.options.env },
             serialization: "json",
+            // Its own process group: a terminal's Ctrl-C goes to the caller, which decides (abort, then
+            // shutdown); it would otherwise also kill the runner and node-llama-cpp's binary self-test.
+            detached: process.platform !== "win32",
         });
         this.child = child;
         this.logger.debug(`runner: started (pid ${child.pid})`);
+        let readySeen = false;
         let readyResolve!: (i: RunnerInfo) => void;
         let readyReject!: (e: PromptsmithError) => void;
         this.ready = new Promise<RunnerInfo>((res, rej) => { readyResolve = res; readyReject = rej; });
@@ -170,6 +219,7 @@ export class RunnerClient {
                     const line = buf.slice(0, nl).trimEnd();
                     buf = buf.slice(nl + 1);
                     if (!line) continue;
+                    if (this.stderrHead.length < STDERR_LINES_KEPT) this.stderrHead.push(line);
                     this.stderrTail.push(line);
                     if (this.stderrTail.length > STDERR_LINES_KEPT) this.stderrTail.shift();
                     this.logger[level](`runner: ${line}`);
@@ -182,6 +232,7 @@ export class RunnerClient {
         child.on("message", (msg: WorkerMessage) => {
             switch (msg.type) {
                 case "ready":
+                    readySeen = true;
                     this.info = { pid: msg.pid, backend: msg.backend, cpuMathCores: msg.cpuMathCores, initMs: msg.initMs };
                     this.logger.debug(`runner: ready in ${msg.initMs.toFixed(0)} ms (backend ${msg.backend}, ${msg.cpuMathCores} math cores)`);
                     readyResolve(this.info);
@@ -191,8 +242,13 @@ export class RunnerClient {
                     break;
                 case "phase": {
                     const p = this.pending.get(msg.id);
-                    if (msg.phase === "evaluating") this.logger.debug("runner: generating");
-                    p?.options.onPhase?.(msg.phase, msg.progress);
+                    if (msg.phase === "evaluating") {
+                        this.logger.debug("runner: generating");
+                        if (p) p.evaluation = msg.evaluation;
+                        p?.options.onPhase?.("evaluating");
+                    } else {
+                        p?.options.onPhase?.("loading", msg.progress);
+                    }
                     break;
                 }
                 case "chunk": {
@@ -254,27 +310,42 @@ export class RunnerClient {
             }
             const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
             this.logger.debug(`runner: process ${child.pid} ${how}`);
-            const tail = this.stderrTail.slice(-8).join("\n");
-            const crash = (p?: Pending): PromptsmithError => new PromptsmithError({
-                code: "RUNNER_CRASHED",
-                message: `The model process ${how} while ${p ? "working on a request" : "starting"}.`,
-                ...(p ? { file: p.modelPath } : {}),
-                fix: "Try again: the next request starts a fresh model process. If it keeps happening with this model, the file may be damaged (re-download it) or too large for free memory.",
-                ...(tail ? { detail: tail } : {}),
-            });
-            readyReject(crash());
+            const head = this.stderrHead.slice(0, 5);
+            const tail = this.stderrTail.slice(-8).filter((l) => !head.includes(l));
+            const detail = [...head, ...(tail.length ? ["…", ...tail] : [])].join("\n");
+            const failure = (p?: Pending): PromptsmithError => readySeen
+                ? new PromptsmithError({
+                    code: "RUNNER_CRASHED",
+                    message: `The model process ${how} while ${p ? "working on a request" : "idle"}.`,
+                    ...(p ? { file: p.modelPath } : {}),
+                    fix: "Try again: the next request starts a fresh model process. If it keeps happening with this model, the file may be damaged (re-download it) or too large for free memory.",
+                    ...(detail ? { detail } : {}),
+                })
+                : new PromptsmithError({
+                    code: "RUNNER_FAILED",
+                    message: `The model runner ${how} before it was ready${head[0] ? `: ${head[0]}` : "."}`,
+                    file: this.options.workerPath,
+                    fix: "Rebuild Promptsmith (npm run build) or reinstall the extension; if that does not help, the log has the runner's own messages.",
+                    ...(detail ? { detail } : {}),
+                });
+            readyReject(failure());
             for (const p of this.pending.values()) {
                 if (this.disposed) {
                     p.reject(new PromptsmithError({ code: "ABORTED", message: "The model runner was shut down before the request finished." }));
                 } else if (p.killedForAbort) {
+                    const e = p.evaluation;
                     p.resolve({
                         text: p.text,
                         stopReason: "abort",
-                        mode: "completion",
-                        metrics: { loadMs: 0, startupMs: p.startupMs, promptTokens: 0, outputTokens: p.outputTokens, timeToFirstTokenMs: 0, promptTokensPerSecond: 0, tokensPerSecond: 0, totalMs: preciseNow() - p.startedAt, cacheHit: false, threads: 0, contextSize: 0 },
+                        mode: e?.mode ?? "completion",
+                        metrics: {
+                            loadMs: 0, startupMs: p.startupMs, promptTokens: e?.promptTokens ?? 0, outputTokens: p.outputTokens,
+                            timeToFirstTokenMs: 0, promptTokensPerSecond: 0, tokensPerSecond: 0, totalMs: preciseNow() - p.startedAt,
+                            cacheHit: false, threads: e?.threads ?? 0, contextSize: e?.contextSize ?? 0,
+                        },
                     });
                 } else {
-                    p.reject(crash(p));
+                    p.reject(failure(p));
                 }
             }
             this.pending.clear();
@@ -293,7 +364,7 @@ export class RunnerClient {
     async dispose(): Promise<void> {
         this.disposed = true;
         const child = this.child;
-        if (!child) return;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
         await new Promise<void>((resolve) => {
             const timer = setTimeout(() => { child.kill("SIGKILL"); }, 2000);
             timer.unref();

@@ -71,6 +71,14 @@ export interface GenerateResult {
     metrics: RunMetrics;
 }
 
+/** How the runner set up a request, sent when prompt evaluation starts. */
+export interface EvaluationInfo {
+    mode: "chat" | "completion";
+    promptTokens: number;
+    threads: number;
+    contextSize: number;
+}
+
 // ---- caller → runner ----
 export type HostMessage =
     | { type: "generate"; id: number; request: GenerateRequest & { sampling: SamplingParams } }
@@ -80,7 +88,8 @@ export type HostMessage =
 // ---- runner → caller ----
 export type WorkerMessage =
     | { type: "ready"; pid: number; initMs: number; backend: string; cpuMathCores: number }
-    | { type: "phase"; id: number; phase: "loading" | "evaluating"; progress?: number }
+    | { type: "phase"; id: number; phase: "loading"; progress: number }
+    | { type: "phase"; id: number; phase: "evaluating"; evaluation: EvaluationInfo }
     | { type: "chunk"; id: number; text: string; tokens: number; at: number }
     | { type: "done"; id: number; result: Omit<GenerateResult, "metrics"> & { metrics: Omit<RunMetrics, "totalMs" | "startupMs" | "cacheHit" | "timeToFirstTokenMs"> & { evalStartAt: number; firstTokenAt?: number } } }
     | { type: "error"; id: number; error: ErrorInfo }

@@ -149,23 +149,24 @@ async function makeGrammar(s: SamplingParams): Promise<LlamaGrammar | undefined>
     return undefined;
 }
 
-function promptTooLong(promptTokens: number, contextSize: number, file: string): PromptsmithError {
+function promptTooLong(promptTokens: number, contextSize: number, trainContext: number): PromptsmithError {
     return new PromptsmithError({
         code: "PROMPT_TOO_LONG",
         message: `The prompt is ${promptTokens} tokens, but the context window is ${contextSize} tokens, leaving no room for an answer.`,
-        file,
-        fix: "Shorten the prompt or the included context, or raise the context size (--context-size / promptsmith.contextSize) up to the model's training context.",
+        fix: contextSize < trainContext
+            ? `Shorten the prompt or the included context, or raise the context size (--context-size) up to ${trainContext}, this model's training context.`
+            : `Shorten the prompt or the included context: the context is already at this model's maximum (${trainContext} tokens), or use a model with a longer context.`,
     });
 }
 
 async function generate(id: number, request: GenerateRequest & { sampling: SamplingParams }): Promise<void> {
     // `ac` is the caller's cancel; `gen` also stops when a stop sequence appears.
+    let outputTokens = 0;
     const ac = new AbortController();
     const gen = new AbortController();
     aborts.set(id, ac);
     let abortedAtTokens: number | undefined;
     ac.signal.addEventListener("abort", () => { abortedAtTokens = outputTokens; gen.abort(); }, { once: true });
-    let outputTokens = 0;
     try {
         const s = normalizeSampling(request.sampling);
         const seed = s.seed ?? (s.temperature > 0 ? randomSeed() : undefined);
@@ -197,7 +198,7 @@ async function generate(id: number, request: GenerateRequest & { sampling: Sampl
             promptTokens = bos + model.tokenize(completionText, false, bos ? "trimLeadingSpace" : undefined).length;
         }
         const room = ctx.contextSize - promptTokens;
-        if (room < MIN_OUTPUT_ROOM) throw promptTooLong(promptTokens, ctx.contextSize, request.modelPath);
+        if (room < MIN_OUTPUT_ROOM) throw promptTooLong(promptTokens, ctx.contextSize, model.trainContextSize);
         const maxTokens = Math.min(s.maxTokens, room);
 
         let firstTokenAt: number | undefined;
@@ -255,7 +256,7 @@ async function generate(id: number, request: GenerateRequest & { sampling: Sampl
                 ? false as const
                 : { lastTokens: s.repeatLastN, penalty: s.repeatPenalty, frequencyPenalty: s.frequencyPenalty || undefined, presencePenalty: s.presencePenalty || undefined },
         };
-        send({ type: "phase", id, phase: "evaluating" });
+        send({ type: "phase", id, phase: "evaluating", evaluation: { mode, promptTokens, threads: ctx.threads, contextSize: ctx.contextSize } });
         const evalStartAt = preciseNow();
         let text: string;
         let rawStop: string;
@@ -365,6 +366,6 @@ let queue: Promise<void> = init().catch((e) => {
         message: `The model runner could not initialise llama.cpp: ${e instanceof Error ? e.message : String(e)}`,
         fix: "Reinstall Promptsmith (its node-llama-cpp binaries may be missing for this platform).",
     });
-    send({ type: "error", id: 0, error: err.toJSON() });
-    process.exit(1);
+    // Exit only once the message is out, or the caller would see a bare crash instead of the reason.
+    process.send?.({ type: "error", id: 0, error: err.toJSON() } satisfies WorkerMessage, () => process.exit(1));
 });
