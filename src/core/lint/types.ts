@@ -66,5 +66,10 @@ export interface Rule {
     defaultSeverity: Severity;
     /** One sentence for docs and SARIF rule metadata. */
     description: string;
+    /**
+     * "document": the rule needs the whole text at once (token budget, required text, delimiters that
+     * span paragraphs). Otherwise the engine may run it paragraph by paragraph and cache the results.
+     */
+    scope?: "document" | "paragraph";
     check(ctx: RuleContext): RuleFinding[];
 }
