@@ -3,13 +3,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import Ajv04 from "ajv-draft-04";
+import { createRequire } from "node:module";
 import { Linter, chunkText } from "../src/core/lint/engine.ts";
 import { parseSuppressions } from "../src/core/lint/suppress.ts";
 import { applyFixes } from "../src/core/lint/fix.ts";
 import { toJson, toSarif, toStylish, type FileReport } from "../src/core/lint/report.ts";
 import type { Rule, RuleFinding } from "../src/core/lint/types.ts";
 import { repoRoot } from "./support/env.ts";
+
+// ajv-draft-04 is CommonJS whose default export TypeScript's NodeNext typing cannot construct directly.
+const Ajv04 = createRequire(import.meta.url)("ajv-draft-04") as typeof import("ajv-draft-04").default;
 
 let calls = 0;
 /** Flags every occurrence of `word`, with a placeholder and a remove fix. */
@@ -33,6 +36,7 @@ function wordRule(id: string, word: string, category: Rule["category"] = "policy
 test("findings carry severity from settings, the original text, and are sorted", () => {
     const linter = new Linter({ rules: [wordRule("a", "alpha"), wordRule("b", "beta")], settingFor: (r) => ({ severity: r.id === "a" ? "error" : "info", options: {} }) });
     const { findings } = linter.lint("beta and alpha\n\nalpha");
+    for (const f of findings) assert.deepEqual(f.fixes.map((x) => [x.start, x.end]), [[f.start, f.end], [f.start, f.end]], "fix ranges move with their paragraph");
     assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.start, f.end, f.text]), [
         ["b", "info", 0, 4, "beta"], ["a", "error", 9, 14, "alpha"], ["a", "error", 16, 21, "alpha"],
     ]);

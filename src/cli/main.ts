@@ -16,6 +16,9 @@ import { resolveModel, defaultModelsDir } from "../core/models/resolve.ts";
 import { downloadModel, type DownloadProgress } from "../core/models/download.ts";
 import { RECOMMENDED_MODEL, exactSizeOf } from "../core/models/recommended.ts";
 import { loadUserConfig, defaultUserConfigPath, type UserConfig } from "../core/userConfig.ts";
+import { LINT_HELP, LintUsageError, runLint } from "./lint.ts";
+
+const VERSION = "0.1.0";
 
 /** Errors the user fixes by changing what they passed (arguments, config, the model file): exit code 2. */
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -28,6 +31,7 @@ const MAIN_HELP = `promptsmith — local model tools for prompts and code (no se
 
 Usage:
   promptsmith generate --requirements FILE|- [options]   generate code from written requirements
+  promptsmith lint [paths|globs...] [options]             check prompts: personal data, secrets, injection, …
   promptsmith models info PATH                            show a GGUF model's metadata
   promptsmith models download                             download the recommended code model
   promptsmith <command> --help                            help for a command
@@ -411,6 +415,37 @@ async function cmdModels(args: string[]): Promise<number> {
     throw new UsageError(`Unknown models command "${sub}". Use "models info PATH" or "models download".`);
 }
 
+async function cmdLint(args: string[]): Promise<number> {
+    const { values: v, positionals } = parse(args, {
+        stdin: { type: "boolean" },
+        "stdin-filename": { type: "string" },
+        format: { type: "string", short: "f" },
+        output: { type: "string", short: "o" },
+        fix: { type: "boolean" },
+        "fix-type": { type: "string" },
+        "max-warnings": { type: "string" },
+        config: { type: "string", short: "c" },
+        quiet: { type: "boolean", short: "q" },
+        help: { type: "boolean", short: "h" },
+    });
+    if (v.help) {
+        process.stdout.write(`${LINT_HELP}\n`);
+        return 0;
+    }
+    return runLint({
+        positionals,
+        stdin: v.stdin,
+        stdinFilename: v["stdin-filename"],
+        format: v.format,
+        output: v.output,
+        fix: v.fix,
+        fixType: v["fix-type"],
+        maxWarnings: ranged("max-warnings", v["max-warnings"], 0, Number.MAX_SAFE_INTEGER),
+        config: v.config,
+        quiet: v.quiet,
+    }, VERSION);
+}
+
 export async function main(argv: string[]): Promise<number> {
     const [cmd, ...rest] = argv;
     try {
@@ -419,6 +454,8 @@ export async function main(argv: string[]): Promise<number> {
                 return await cmdGenerate(rest);
             case "models":
                 return await cmdModels(rest);
+            case "lint":
+                return await cmdLint(rest);
             case undefined:
             case "help":
             case "--help":
@@ -427,21 +464,23 @@ export async function main(argv: string[]): Promise<number> {
                 return cmd === undefined ? 2 : 0;
             case "--version":
             case "-V":
-                process.stdout.write("promptsmith 0.1.0\n");
+                process.stdout.write(`promptsmith ${VERSION}\n`);
                 return 0;
             default:
                 throw new UsageError(`Unknown command "${cmd}".`);
         }
     } catch (e) {
-        if (e instanceof UsageError) {
-            const known = cmd === "generate" || cmd === "models";
+        if (e instanceof UsageError || e instanceof LintUsageError) {
+            const known = cmd === "generate" || cmd === "models" || cmd === "lint";
             process.stderr.write(`promptsmith: ${e.message}\nRun "promptsmith ${known ? `${cmd} ` : ""}--help" for usage.\n`);
             return 2;
         }
         const err = toPromptsmithError(e);
         process.stderr.write(`promptsmith: ${err.describe()}\n`);
         if (err.detail && process.env.PROMPTSMITH_DEBUG) process.stderr.write(`${err.detail}\n`);
-        return USAGE_CODES.has(err.code) ? 2 : err.code === "ABORTED" ? 130 : 1;
+        if (err.code === "ABORTED") return 130;
+        // For lint, 1 means "findings"; anything that stopped it from linting is exit 2.
+        return USAGE_CODES.has(err.code) || cmd === "lint" ? 2 : 1;
     }
 }
 

@@ -17,8 +17,9 @@ export interface RuleSetting {
 export interface AllowEntry {
     /** Exact matched text to accept. */
     text?: string;
-    /** A regular expression the whole matched text must match. */
+    /** A regular expression tested against the matched text. */
     pattern?: string;
+    flags?: string;
     /** Limit the entry to one rule id or category. */
     rule?: string;
 }
@@ -95,7 +96,7 @@ export class Linter {
         this.cacheEntries = options.cacheEntries ?? 20_000;
         this.unusedSeverity = options.unusedSuppressions ?? "warning";
         this.allow = (options.allowlist ?? []).map((a) => {
-            const re = a.pattern !== undefined ? new RegExp(a.pattern, "u") : undefined;
+            const re = a.pattern !== undefined ? new RegExp(a.pattern, a.flags ?? "u") : undefined;
             return { ...(a.rule ? { rule: a.rule } : {}), test: (s: string) => (a.text !== undefined ? s === a.text : false) || (re ? re.test(s) : false) };
         });
     }
@@ -105,11 +106,19 @@ export class Linter {
         if (this.paragraphRules.length) {
             for (const [start, end] of chunkText(text)) {
                 const chunk = text.slice(start, end);
-                for (const f of this.paragraph(chunk)) raw.push({ ...f, start: f.start + start, end: f.end + start, severity: this.severityOf(f.ruleId) });
+                for (const f of this.paragraph(chunk)) {
+                    raw.push({
+                        ...f,
+                        start: f.start + start,
+                        end: f.end + start,
+                        ...(f.fixes ? { fixes: f.fixes.map((x) => ({ ...x, start: x.start + start, end: x.end + start })) } : {}),
+                        severity: f.severity ?? this.severityOf(f.ruleId),
+                    });
+                }
             }
         }
         for (const r of this.documentRules) {
-            for (const f of runRule(r, text)) raw.push({ ...f, severity: r.severity });
+            for (const f of runRule(r, text)) raw.push({ ...f, severity: f.severity ?? r.severity });
         }
         const starts = lineStarts(text);
         const suppressions = parseSuppressions(text);

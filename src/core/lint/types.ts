@@ -29,9 +29,11 @@ export interface RuleFinding {
     /** 0..1; rules that use context words raise it. */
     confidence?: number;
     fixes?: Fix[];
+    /** A rule may grade single findings (a lexicon term's own severity); otherwise the rule's setting applies. */
+    severity?: ActiveSeverity;
 }
 
-export interface Finding extends RuleFinding {
+export interface Finding extends Omit<RuleFinding, "severity"> {
     severity: ActiveSeverity;
     /** The original matched text (for secrets, callers that print it must mask it). */
     text: string;
