@@ -239,7 +239,7 @@ test("pii-cn-mobile: plain, +86 / 0086 / 86 prefixes, separators and full-width 
 test("pii-email: addresses, reserved domains and look-alikes", () => {
     const f = expectOne("pii-email", "mail me at li.wei+news@mail.qq.com, thanks", "li.wei+news@mail.qq.com");
     assert.equal(f.fixes?.find((x) => x.kind === "placeholder")?.replacement, "[EMAIL]");
-    assert.equal(f.fixes?.find((x) => x.kind === "variable")?.replacement, "{{email}}");
+    assert.equal(f.fixes?.find((x) => x.kind === "variable")?.replacement, "{{email_address}}");
     assert.equal(f.fixes?.find((x) => x.kind === "mask")?.replacement, "**.***+****@****.*q.com");
     assert.ok(!f.message.includes("li.wei+news@mail.qq.com"));
     expectOne("pii-email", "邮箱：zhang_san@163.com。", "zhang_san@163.com");

@@ -268,7 +268,7 @@ function checkCnMobile(ctx: RuleContext): RuleFinding[] {
 // ---------------------------------------------------------------------------------------------------
 // Email
 
-const EMAIL_INFO: TypeInfo = { ruleId: "pii-email", label: "Email address", placeholder: "[EMAIL]", variable: "email" };
+const EMAIL_INFO: TypeInfo = { ruleId: "pii-email", label: "Email address", placeholder: "[EMAIL]", variable: "email_address" };
 const EMAIL_RE =
     /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])/g;
 const EMAIL_CONTEXT = /邮箱|邮件|电邮|e-?mail|\bmail\b|contact/i;
