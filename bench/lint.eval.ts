@@ -15,6 +15,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { normalize } from "../src/core/lint/normalize.ts";
 import { injectionRules } from "../src/core/lint/rules/injection.ts";
 import type { NormalizedText, Rule, RuleContext, RuleFinding } from "../src/core/lint/types.ts";
+import { createLinter, knownRuleIds } from "../src/core/lint/index.ts";
+import { defaultLintConfig } from "../src/core/lint/config.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const datasets = process.env.PROMPTSMITH_DATASETS ?? resolve(repoRoot, "../shared/datasets");
@@ -41,7 +43,7 @@ function load(name: string): Row[] | undefined {
         .map((l) => JSON.parse(l) as Row);
 }
 
-/** The engine does not exist yet: a minimal RuleContext, normalised lazily and shared by the rules. */
+/** The rules alone, over the whole text at once (no paragraph split, suppressions or config). */
 function contextFor(text: string, options: Record<string, unknown> = {}): RuleContext {
     let n: NormalizedText | undefined;
     return { text, normalized: () => (n ??= normalize(text)), options };
@@ -69,6 +71,8 @@ function table(head: string[], rows: string[][]): void {
 // Injection
 
 const rules = injectionRules();
+// What a user gets: the engine with the default config (promptsmith:recommended), paragraph by paragraph.
+const linter = await createLinter(defaultLintConfig(knownRuleIds()));
 const sets: Array<{ file: string; kind: "attack" | "benign" }> = [
     { file: "injection-inthewild.jsonl", kind: "attack" },
     { file: "injection-giskard.jsonl", kind: "attack" },
@@ -88,12 +92,14 @@ for (const { file, kind } of sets) {
     if (!rows) continue;
     let flagged = 0;
     let flaggedNoTemplate = 0;
+    let flaggedByEngine = 0;
     for (const row of rows) {
         const t0 = performance.now();
         const findings = check(rules, row.text);
         totalMs += performance.now() - t0;
         totalChars += row.text.length;
         const hit = findings.some((f) => f.category === "injection");
+        if (linter.lint(row.text).findings.some((f) => f.category === "injection")) flaggedByEngine++;
         if (hit) flagged++;
         if (findings.some((f) => f.category === "injection" && f.ruleId !== "injection-unsafe-template")) flaggedNoTemplate++;
         if (kind === "attack") {
@@ -103,9 +109,9 @@ for (const { file, kind } of sets) {
     }
     const target = kind === "attack" ? "≥ 85%" : "≤ 2%";
     const ok = kind === "attack" ? flagged / rows.length >= 0.85 : flagged / rows.length <= 0.02;
-    summary.push([file, kind === "attack" ? "recall" : "false positives", `${flagged}/${rows.length}`, pct(flagged, rows.length), pct(flaggedNoTemplate, rows.length), target, ok ? "ok" : "MISSED"]);
+    summary.push([file, kind === "attack" ? "recall" : "false positives", `${flagged}/${rows.length}`, pct(flagged, rows.length), pct(flaggedNoTemplate, rows.length), pct(flaggedByEngine, rows.length), target, ok ? "ok" : "MISSED"]);
 }
-table(["set", "measure", "rows", "rate", "w/o template rule", "target", ""], summary);
+table(["set", "measure", "rows", "rate (rules, whole text)", "w/o template rule", "linter (default config)", "target", ""], summary);
 console.log(`\nSpeed: ${(totalChars / 1024).toFixed(0)} KiB in ${totalMs.toFixed(0)} ms (${((totalChars / 1024 / totalMs) * 1000).toFixed(0)} KiB/s, all injection rules).`);
 
 console.log("\nJailbreak rows flagged per rule:");
