@@ -35,8 +35,64 @@ export function encodeTokens(text: string, encoding: TokenEncoding = DEFAULT_TOK
     return getEncoder(encoding).encode(text, [], []);
 }
 
+/**
+ * Encodings whose pre-tokeniser never joins text across the end of a newline run (`\s*[\r\n]+` takes
+ * a whole run of whitespace up to its last newline), so a text can be counted piece by piece, cut
+ * right after such a run, with exactly the whole text's count. (GPT-2-era p50k/r50k split newline
+ * runs differently and are always counted whole.)
+ */
+const LINE_ADDITIVE: ReadonlySet<TokenEncoding> = new Set(["cl100k_base", "o200k_base"]);
+
+/** End offsets of the pieces: each cut is right after the last newline of a whitespace run. */
+export function tokenPieces(text: string): number[] {
+    const ends: number[] = [];
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+        const nl = text.indexOf("\n", i);
+        if (nl < 0) break;
+        // Extend over the whitespace run around this newline, remembering its last newline.
+        let j = nl + 1;
+        let lastNl = nl;
+        while (j < n) {
+            const c = text.charCodeAt(j);
+            if (c === 10) lastNl = j;
+            else if (c !== 32 && c !== 9 && c !== 13 && c !== 11 && c !== 12) break;
+            j++;
+        }
+        if (lastNl + 1 < n) ends.push(lastNl + 1);
+        i = j;
+    }
+    ends.push(n);
+    return ends;
+}
+
+/** Token counts of recent pieces (lines), per encoding: relinting after an edit re-encodes only changed lines. */
+const pieceCounts = new Map<TokenEncoding, Map<string, number>>();
+const PIECE_CACHE_ENTRIES = 50_000;
+
+function pieceCount(piece: string, encoding: TokenEncoding): number {
+    let cache = pieceCounts.get(encoding);
+    if (!cache) pieceCounts.set(encoding, (cache = new Map()));
+    let n = cache.get(piece);
+    if (n === undefined) {
+        n = encodeTokens(piece, encoding).length;
+        if (cache.size >= PIECE_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+        cache.set(piece, n);
+    }
+    return n;
+}
+
+/** Token count of `text` (exact; piecewise and cached for cl100k_base and o200k_base). */
 export function countTokens(text: string, encoding: TokenEncoding = DEFAULT_TOKEN_ENCODING): number {
-    return encodeTokens(text, encoding).length;
+    if (!LINE_ADDITIVE.has(encoding)) return encodeTokens(text, encoding).length;
+    let total = 0;
+    let start = 0;
+    for (const end of tokenPieces(text)) {
+        total += pieceCount(text.slice(start, end), encoding);
+        start = end;
+    }
+    return total;
 }
 
 /**
@@ -59,6 +115,21 @@ export function budgetOffset(text: string, tokens: readonly number[], budget: nu
     return k;
 }
 
+/** Where the text goes past `budget` tokens; only the piece that crosses the budget is encoded in detail. */
+function overBudgetOffset(text: string, budget: number, encoding: TokenEncoding): number {
+    if (!LINE_ADDITIVE.has(encoding)) return budgetOffset(text, encodeTokens(text, encoding), budget, encoding);
+    let before = 0;
+    let start = 0;
+    for (const end of tokenPieces(text)) {
+        const piece = text.slice(start, end);
+        const n = pieceCount(piece, encoding);
+        if (before + n > budget) return start + budgetOffset(piece, encodeTokens(piece, encoding), budget - before, encoding);
+        before += n;
+        start = end;
+    }
+    return text.length;
+}
+
 export interface TokenLimitOptions {
     budget: number;
     encoding?: TokenEncoding;
@@ -74,13 +145,13 @@ export function tokenLimitRule(): Rule {
             const budget = ctx.options.budget;
             if (typeof budget !== "number" || !Number.isFinite(budget) || budget < 0) return [];
             const encoding = isTokenEncoding(ctx.options.encoding) ? ctx.options.encoding : DEFAULT_TOKEN_ENCODING;
-            const tokens = encodeTokens(ctx.text, encoding);
-            if (tokens.length <= budget) return [];
-            const start = budgetOffset(ctx.text, tokens, Math.floor(budget), encoding);
+            const total = countTokens(ctx.text, encoding);
+            if (total <= budget) return [];
+            const start = overBudgetOffset(ctx.text, Math.floor(budget), encoding);
             return [{
                 ruleId: "token-limit",
                 category: "token-limit",
-                message: `${tokens.length} tokens, over the budget of ${budget} (${encoding})`,
+                message: `${total} tokens, over the budget of ${budget} (${encoding})`,
                 start,
                 end: ctx.text.length,
             }];
