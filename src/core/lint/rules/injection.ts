@@ -12,6 +12,8 @@
 //   - rot13: the plain view with ROT13 applied (letters only, so offsets do not move);
 //   - decoded payloads: base64 and hex runs that decode to mostly printable UTF-8 are decoded and
 //     read again (depth ≤ 2, a total-bytes budget); a match is reported on the encoded run.
+// A pattern only runs over a view that contains the literals its matches need (see "Pre-filter"), so
+// ordinary text costs one scan per view rather than one regex run per pattern and view.
 //
 // Strength. Each pattern is "strong" (reported on its own) or "weak" (reported only when the same rule
 // sees at least two different weak signals, or a strong one). Confidence grows with the number of
@@ -24,7 +26,7 @@
 // Regexes: every quantifier is bounded or runs over a class that cannot overlap what follows, so the
 // backtracking at each position is bounded and each pattern runs in time linear in the text length
 // (these rules run on every keystroke in the editor; the spec has a 200 KB timing guard).
-import { normalize } from "../normalize.ts";
+import { normalize, normalizeOptionsOf } from "../normalize.ts";
 import type { Fix, NormalizedText, Rule, RuleContext, RuleFinding } from "../types.ts";
 
 type Strength = "strong" | "weak";
@@ -46,6 +48,10 @@ interface Pattern {
     confidence?: number;
     /** Appended to the message. */
     note?: string;
+    /** Pre-filter (see requiredLiterals): the plain / collapsed / ROT13 view must contain one of these for a match; absent or null: always run. */
+    need?: Need;
+    needCollapsed?: Need;
+    needRot13?: Need;
 }
 
 interface PatternSpec {
@@ -73,9 +79,474 @@ function compile(specs: PatternSpec[]): Pattern[] {
         const collapse = !s.caseSensitive && (s.collapse ?? (s.src.includes(" ") || hasCjk));
         const p: Pattern = { id: s.id, strength: s.strength ?? "strong", plain, caseSensitive: s.caseSensitive, rot13: !s.caseSensitive && !hasCjk && /[a-z]{3}/.test(s.src), confidence: s.confidence };
         if (collapse) p.collapsed = new RegExp(s.src.replace(/__W(\d)__/g, (_m, n: string) => `[a-z0-9]{0,${Number(n) * 12}}`).replaceAll(" ", "").replaceAll("\\s*", "").replaceAll("\\b", "").replaceAll("'", ""), flags);
+        const lits = requiredLiterals(plain);
+        p.need = need(lits);
+        if (p.collapsed) p.needCollapsed = need(requiredLiterals(p.collapsed));
+        if (p.rot13) p.needRot13 = need(lits && lits.map((c) => c.map(rot13)));
         return p;
     });
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Pre-filter. Most text contains few of the words a pattern needs, so each pattern runs over a view
+// only when the view contains its required literals: clauses of strings such that every match of the
+// regex contains one string of each clause ("ignore" or "disregard" or ..., and "previous" or "prior"
+// or ..., and "instructions" or "rules" or ...). They are derived from the regex source itself
+// (requiredLiterals, below), so the filter never hides a match. Each view is scanned once for all
+// literals of all patterns (findLiterals); clause results are shared between patterns. The ROT13 view
+// contains a literal exactly when the plain view contains the literal's ROT13, so it is only built
+// when a pattern can match there; the collapsed view is the plain one without separators.
+
+/** What the analysis knows about a regex (or a part of one). */
+interface LitInfo {
+    /** All strings the node can match, when that is a small finite set. */
+    exact: string[] | null;
+    /** Clauses that every match satisfies: for each clause, the match contains one of its strings (never ""). */
+    req: string[][] | null;
+}
+
+const EXACT_LIMIT = 64;
+const MAX_CLAUSES = 6;
+const CLAUSE_COMBOS = 16;
+const NO_INFO: LitInfo = { exact: null, req: null };
+const EMPTY_MATCH: LitInfo = { exact: [""], req: null };
+// Words so common in prompts that requiring them filters little (only used to order clauses).
+const COMMON = new Set(
+    "a an and any are as at be by do for in is it me my no not now of on or our out so that the this to was we with you your all can will has have new text content prompt message rule rules act like role answer question request output write what from give only word full system mode".split(" "),
+);
+
+function litCost(set: string[]): number {
+    let cost = 0;
+    for (const s of set) {
+        let len = 0;
+        for (let i = 0; i < s.length; i++) len += s.charCodeAt(i) >= 0x2e80 ? 2 : 1;
+        cost += COMMON.has(s) ? 1 : len >= 6 ? 0.02 : [1, 1, 0.5, 0.2, 0.08, 0.04][len]!;
+    }
+    return cost;
+}
+
+/** Removes duplicates and strings that contain another one of the set (the shorter one is implied). */
+function simplify(set: string[]): string[] {
+    const uniq = [...new Set(set)].sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+    const out: string[] = [];
+    for (const s of uniq) if (!out.some((t) => s.includes(t))) out.push(s);
+    return out;
+}
+
+/** The clauses of a node, its exact set included; null when there are none. */
+function reqOf(l: LitInfo): string[][] | null {
+    const clauses = l.req ? l.req.slice() : [];
+    if (l.exact && l.exact.length > 0 && !l.exact.includes("")) clauses.push(simplify(l.exact));
+    return clauses.length > 0 ? clauses : null;
+}
+
+/** Keeps the most selective clauses, most selective first (so a check usually stops at the first). */
+function bestClauses(clauses: string[][]): string[][] | null {
+    const byKey = new Map<string, { c: string[]; cost: number }>();
+    for (const c of clauses) if (c.length > 0) byKey.set(c.join("\u0000"), { c, cost: litCost(c) });
+    const uniq = [...byKey.values()].sort((x, y) => x.cost - y.cost);
+    return uniq.length > 0 ? uniq.slice(0, MAX_CLAUSES).map((x) => x.c) : null;
+}
+
+/**
+ * Required literals of a regex: clauses such that every match contains, for each clause, one of its
+ * strings; null when nothing is known. Sound for the syntax used here and conservative for anything
+ * else (an unknown construct only weakens the result, an unparsable source gives null).
+ */
+function requiredLiterals(re: RegExp): string[][] | null {
+    if (re.flags.includes("i")) return null;
+    const unicode = re.flags.includes("u") || re.flags.includes("v");
+    const src = re.source;
+    let i = 0;
+    let failed = false;
+
+    const alt = (): LitInfo => {
+        const alts = [seq()];
+        while (src[i] === "|") {
+            i++;
+            alts.push(seq());
+        }
+        if (alts.length === 1) return alts[0]!;
+        const exacts = alts.every((a) => a.exact) ? alts.flatMap((a) => a.exact!) : null;
+        if (exacts && exacts.length <= EXACT_LIMIT) return { exact: [...new Set(exacts)], req: null };
+        // A match matches one alternative, so (A1 and A2) or (B1 and B2) gives the clauses A1|B1, A1|B2,
+        // A2|B1, A2|B2: a few of the best clauses of each alternative, combined.
+        const reqs = alts.map(reqOf);
+        if (!reqs.every((r) => r)) return NO_INFO;
+        let combos: string[][] = [[]];
+        for (const r of reqs) {
+            const take = r!.slice(0, Math.max(1, Math.floor(CLAUSE_COMBOS / combos.length)));
+            const next: string[][] = [];
+            for (const c of combos) for (const t of take) next.push([...c, ...t]);
+            combos = next.slice(0, CLAUSE_COMBOS);
+        }
+        return { exact: null, req: bestClauses(combos.map(simplify)) };
+    };
+
+    const seq = (): LitInfo => {
+        let cur: string[] = [""];
+        let whole = true;
+        const candidates: string[][] = [];
+        const flush = (set: string[] | null) => {
+            if (set && set.length > 0 && !set.includes("")) candidates.push(simplify(set));
+        };
+        const flushAll = (clauses: string[][] | null) => {
+            for (const c of clauses ?? []) candidates.push(c);
+        };
+        while (i < src.length && src[i] !== "|" && src[i] !== ")") {
+            const item = quantified(atom());
+            if (item.exact && cur.length * item.exact.length <= EXACT_LIMIT) {
+                const next: string[] = [];
+                for (const a of cur) for (const b of item.exact) next.push(a + b);
+                cur = [...new Set(next)];
+                continue;
+            }
+            whole = false;
+            flush(cur);
+            if (item.exact) cur = item.exact.slice();
+            else {
+                flushAll(reqOf(item));
+                cur = [""];
+            }
+        }
+        if (whole) return { exact: cur, req: null };
+        flush(cur);
+        return { exact: null, req: bestClauses(candidates) };
+    };
+
+    const quantified = (a: LitInfo): LitInfo => {
+        let min: number;
+        let max: number;
+        const c = src[i];
+        if (c === "?") [min, max] = [0, 1];
+        else if (c === "*") [min, max] = [0, Infinity];
+        else if (c === "+") [min, max] = [1, Infinity];
+        else if (c === "{") {
+            const m = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(i));
+            if (!m) return a; // a literal "{" (already consumed as an atom would be wrong: handled in atom)
+            min = Number(m[1]);
+            max = m[2] === undefined ? min : m[3] ? Number(m[3]) : Infinity;
+            i += m[0].length - 1;
+        } else return a;
+        i++;
+        if (src[i] === "?") i++; // lazy
+        if (min === 1 && max === 1) return a;
+        if (min === 0) return max === 1 && a.exact ? { exact: [...new Set([...a.exact, ""])], req: null } : NO_INFO;
+        return { exact: null, req: reqOf(a) };
+    };
+
+    const atom = (): LitInfo => {
+        const c = src[i]!;
+        if (c === "(") {
+            let zeroWidth = false;
+            if (src.startsWith("(?:", i)) i += 3;
+            else if (src.startsWith("(?=", i) || src.startsWith("(?!", i)) {
+                i += 3;
+                zeroWidth = true;
+            } else if (src.startsWith("(?<=", i) || src.startsWith("(?<!", i)) {
+                i += 4;
+                zeroWidth = true;
+            } else if (src.startsWith("(?<", i)) i = src.indexOf(">", i) + 1;
+            else if (src.startsWith("(?", i)) {
+                failed = true; // modifiers or anything unknown
+                i += 2;
+            } else i++;
+            const inner = alt();
+            if (src[i] !== ")") failed = true;
+            i++;
+            return zeroWidth ? EMPTY_MATCH : inner;
+        }
+        if (c === "[") {
+            i++;
+            while (i < src.length && src[i] !== "]") i += src[i] === "\\" ? 2 : 1;
+            i++;
+            return NO_INFO;
+        }
+        if (c === "\\") {
+            const e = src[i + 1] ?? "";
+            i += 2;
+            if (e === "b" || e === "B") return EMPTY_MATCH;
+            if (e === "n") return { exact: ["\n"], req: null };
+            if (e === "t") return { exact: ["\t"], req: null };
+            if (e === "r") return { exact: ["\r"], req: null };
+            if (/[\\^$.*+?()[\]{}|/\-'"`:<>=!,#&~%@;]/.test(e)) return { exact: [e], req: null };
+            // Character classes and escapes with a body: skip the body, no information.
+            if (e === "x") i += 2;
+            else if (e === "u") i = src[i] === "{" ? src.indexOf("}", i) + 1 : i + 4;
+            else if (e === "c") i += 1;
+            else if (e === "p" || e === "P") i = src.indexOf("}", i) + 1;
+            else if (e === "k") i = src.indexOf(">", i) + 1;
+            else if (/[0-9]/.test(e)) while (/[0-9]/.test(src[i] ?? "")) i++;
+            else if (!/[dDwWsSfv0]/.test(e)) failed = true;
+            return NO_INFO;
+        }
+        if (c === "." ) {
+            i++;
+            return NO_INFO;
+        }
+        if (c === "^" || c === "$") {
+            i++;
+            return EMPTY_MATCH;
+        }
+        if (c === "?" || c === "*" || c === "+" || c === "]" || c === "}") failed = true;
+        if (c === "{" && /^\{\d+(,\d*)?\}/.test(src.slice(i))) failed = true;
+        const code = src.charCodeAt(i);
+        if (unicode && code >= 0xd800 && code <= 0xdbff) {
+            i += 2;
+            return { exact: [src.slice(i - 2, i)], req: null };
+        }
+        i++;
+        return { exact: [c], req: null };
+    };
+
+    const top = alt();
+    if (failed || i !== src.length) return null;
+    const clauses = reqOf(top);
+    return clauses && bestClauses(clauses);
+}
+
+/** A string from UTF-16 units (in slices, to stay within the argument limit). */
+const CHUNK = 8192;
+function unitsToString(units: Uint16Array, n: number): string {
+    let s = "";
+    for (let a = 0; a < n; a += CHUNK) s += String.fromCharCode.apply(null, units.subarray(a, Math.min(n, a + CHUNK)) as unknown as number[]);
+    return s;
+}
+
+/** A required literal. */
+interface Lit {
+    id: number;
+    s: string;
+}
+
+/** One of the literals must occur. Clauses are shared between patterns, so each is checked once per text. */
+interface Clause {
+    id: number;
+    lits: Lit[];
+}
+
+/** Every clause must hold for a match; null: nothing known (always run the pattern). */
+type Need = Clause[] | null;
+
+const LITS = new Map<string, Lit>();
+const LIT_LIST: Lit[] = [];
+const CLAUSES = new Map<string, Clause>();
+
+function need(clauses: string[][] | null): Need {
+    return (
+        clauses &&
+        clauses.map((c) => {
+            const key = c.join("\u0000");
+            let clause = CLAUSES.get(key);
+            if (!clause) {
+                clause = { id: CLAUSES.size, lits: c.map(lit) };
+                CLAUSES.set(key, clause);
+            }
+            return clause;
+        })
+    );
+}
+
+function lit(s: string): Lit {
+    let l = LITS.get(s);
+    if (!l) {
+        l = { id: LIT_LIST.length, s };
+        LITS.set(s, l);
+        LIT_LIST.push(l);
+    }
+    return l;
+}
+
+// Literal index: each literal of two or more units is filed under the hash of its first 2, 3 or 4
+// units (fewer for shorter literals), one-unit literals under the unit itself. A text is scanned once;
+// at each position the hashes of the 2-, 3- and 4-unit windows ending there are looked up and the
+// literals filed there are compared with the text (so a literal is marked only where it occurs).
+function hash2(a: number, b: number): number {
+    return Math.imul(Math.imul(a, 0x85ebca6b) ^ b, 0x9e3779b1);
+}
+function hash3(a: number, b: number, c: number): number {
+    return Math.imul(Math.imul(Math.imul(a, 0x85ebca6b) ^ b, 0xc2b2ae35) ^ c, 0x9e3779b1);
+}
+function hash4(a: number, b: number, c: number, d: number): number {
+    return Math.imul(Math.imul(Math.imul(Math.imul(a, 0x85ebca6b) ^ b, 0xc2b2ae35) ^ c, 0x27d4eb2f) ^ d, 0x9e3779b1);
+}
+
+const BUCKET_SHIFT = 32 - 16;
+interface LitIndex {
+    /** Per literal count: the index was built for that many literals. */
+    size: number;
+    /** Bucket → first literal id + 1 (0: none); next[id] → following literal id + 1. */
+    head: Int32Array;
+    next: Int32Array;
+    /** One-unit literals: unit → literal id + 1. */
+    single: Int32Array;
+}
+let INDEX: LitIndex | undefined;
+
+function litIndex(): LitIndex {
+    if (INDEX && INDEX.size === LIT_LIST.length) return INDEX;
+    const head = new Int32Array(1 << (32 - BUCKET_SHIFT));
+    const next = new Int32Array(LIT_LIST.length);
+    const single = new Int32Array(0x10000);
+    for (const l of LIT_LIST) {
+        const s = l.s;
+        const c = (i: number) => s.charCodeAt(i);
+        if (s.length === 1) {
+            single[c(0)] = l.id + 1;
+            continue;
+        }
+        const h = s.length === 2 ? hash2(c(0), c(1)) : s.length === 3 ? hash3(c(0), c(1), c(2)) : hash4(c(0), c(1), c(2), c(3));
+        const b = h >>> BUCKET_SHIFT;
+        next[l.id] = head[b]!;
+        head[b] = l.id + 1;
+    }
+    INDEX = { size: LIT_LIST.length, head, next, single };
+    return INDEX;
+}
+
+/** Which literals (and so which clauses) a text contains; filled by findLiterals*, read by satisfies(). */
+class Presence {
+    private epoch = 0;
+    private litEpoch = new Int32Array(0);
+    private clauseEpoch = new Int32Array(0);
+    private clauseValue = new Uint8Array(0);
+
+    /** Forgets the previous text. */
+    begin(): this {
+        if (this.litEpoch.length < LIT_LIST.length) this.litEpoch = new Int32Array(LIT_LIST.length);
+        if (this.clauseEpoch.length < CLAUSES.size) {
+            this.clauseEpoch = new Int32Array(CLAUSES.size);
+            this.clauseValue = new Uint8Array(CLAUSES.size);
+        }
+        this.epoch++;
+        return this;
+    }
+
+    mark(id: number): void {
+        this.litEpoch[id] = this.epoch;
+    }
+
+    /** Whether the text contains one literal of each clause. */
+    satisfies(need: Need | undefined): boolean {
+        if (!need) return true;
+        const epoch = this.epoch;
+        for (const c of need) {
+            if (this.clauseEpoch[c.id] !== epoch) {
+                let found = 0;
+                for (const l of c.lits) {
+                    if (this.litEpoch[l.id] === epoch) {
+                        found = 1;
+                        break;
+                    }
+                }
+                this.clauseEpoch[c.id] = epoch;
+                this.clauseValue[c.id] = found;
+            }
+            if (this.clauseValue[c.id] === 0) return false;
+        }
+        return true;
+    }
+}
+
+/** Marks in `out` the literals that occur in `text`. */
+function findLiterals(text: string, out: Presence): void {
+    const { head, next, single } = litIndex();
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    for (let i = 0; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        const one = single[d]!;
+        if (one !== 0) out.mark(one - 1);
+        if (i >= 1) {
+            for (let e = head[hash2(c, d) >>> BUCKET_SHIFT]!; e !== 0; e = next[e - 1]!) if (text.startsWith(LIT_LIST[e - 1]!.s, i - 1)) out.mark(e - 1);
+            if (i >= 2) {
+                for (let e = head[hash3(b, c, d) >>> BUCKET_SHIFT]!; e !== 0; e = next[e - 1]!) if (text.startsWith(LIT_LIST[e - 1]!.s, i - 2)) out.mark(e - 1);
+                if (i >= 3) for (let e = head[hash4(a, b, c, d) >>> BUCKET_SHIFT]!; e !== 0; e = next[e - 1]!) if (text.startsWith(LIT_LIST[e - 1]!.s, i - 3)) out.mark(e - 1);
+            }
+        }
+        a = b;
+        b = c;
+        c = d;
+    }
+}
+
+function unitsStartWith(units: Uint16Array, n: number, s: string, at: number): boolean {
+    if (at < 0 || at + s.length > n) return false;
+    for (let k = 0; k < s.length; k++) if (units[at + k] !== s.charCodeAt(k)) return false;
+    return true;
+}
+
+/** findLiterals over the first n units of a buffer. */
+function findLiteralsInUnits(units: Uint16Array, n: number, out: Presence): void {
+    const { head, next, single } = litIndex();
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+        const d = units[i]!;
+        const one = single[d]!;
+        if (one !== 0) out.mark(one - 1);
+        if (i >= 1) {
+            for (let e = head[hash2(c, d) >>> BUCKET_SHIFT]!; e !== 0; e = next[e - 1]!) if (unitsStartWith(units, n, LIT_LIST[e - 1]!.s, i - 1)) out.mark(e - 1);
+            if (i >= 2) {
+                for (let e = head[hash3(b, c, d) >>> BUCKET_SHIFT]!; e !== 0; e = next[e - 1]!) if (unitsStartWith(units, n, LIT_LIST[e - 1]!.s, i - 2)) out.mark(e - 1);
+                if (i >= 3) for (let e = head[hash4(a, b, c, d) >>> BUCKET_SHIFT]!; e !== 0; e = next[e - 1]!) if (unitsStartWith(units, n, LIT_LIST[e - 1]!.s, i - 3)) out.mark(e - 1);
+            }
+        }
+        a = b;
+        b = c;
+        c = d;
+    }
+}
+
+// Literal presence of the plain view and of the collapsed view, reused from text to text.
+const PLAIN_LITS = new Presence();
+const COLLAPSED_LITS = new Presence();
+
+// Separators as normalize({ dropSeparators: true }) drops them (per code point): 0 unknown, 1 yes, 2 no.
+const SEPARATOR_RE = /^[\s\p{P}\p{S}\p{Cc}\p{Z}]$/u;
+const SEP = new Uint8Array(0x10000);
+function isSeparatorUnit(c: number): boolean {
+    let v = SEP[c]!;
+    if (v === 0) {
+        v = c >= 0xd800 && c <= 0xdfff ? 2 : SEPARATOR_RE.test(String.fromCharCode(c)) ? 1 : 2;
+        SEP[c] = v;
+    }
+    return v === 1;
+}
+
+/** A text without its separators: its units and, for each, its position in the text. */
+interface Collapsed {
+    units: Uint16Array;
+    at: Int32Array;
+    length: number;
+}
+
+/** Drops the separators (per code point, as normalize({ dropSeparators: true }) does). */
+function dropSeparators(t: string): Collapsed {
+    const len = t.length;
+    const units = new Uint16Array(len);
+    const at = new Int32Array(len);
+    let k = 0;
+    for (let i = 0; i < len; i++) {
+        const c = t.charCodeAt(i);
+        if (c >= 0xd800 && c <= 0xdbff && i + 1 < len && (t.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+            if (!SEPARATOR_RE.test(t.slice(i, i + 2))) {
+                units[k] = c;
+                at[k++] = i;
+                units[k] = t.charCodeAt(i + 1);
+                at[k++] = i + 1;
+            }
+            i++;
+        } else if (!isSeparatorUnit(c)) {
+            units[k] = c;
+            at[k++] = i;
+        }
+    }
+    return { units, at, length: k };
+}
+
 
 // ---------------------------------------------------------------------------------------------------
 // Patterns. Written against lower-case normalised text (’ and ‘ read as ').
@@ -242,7 +713,12 @@ function foldLookalikes(s: string): string {
 }
 
 function rot13(s: string): string {
-    return s.replace(/[a-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - 97 + 13) % 26) + 97));
+    const out = new Uint16Array(s.length);
+    for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        out[i] = c >= 97 && c <= 122 ? ((c - 84) % 26) + 97 : c;
+    }
+    return unitsToString(out, s.length);
 }
 
 function viewOf(n: NormalizedText, via: Via): View {
@@ -281,12 +757,46 @@ function tryDecode(bytes: Buffer): string | undefined {
     }
 }
 
+function isHexUnit(c: number): boolean {
+    return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/**
+ * Whether HEX_RUN and B64_RUN can match at all, in one pass: B64_RUN needs a run of 16 characters of
+ * its class; HEX_RUN needs "\x", a run of 16 hex digits, or 8 hex pairs joined by single spaces or
+ * colons (7 joins, 3 characters apart, each with 2 hex digits on either side).
+ */
+function payloadCandidates(text: string): { hex: boolean; b64: boolean } {
+    let hex = false;
+    let b64 = false;
+    let run = 0;
+    let hexRun = 0;
+    const chain = [0, 0, 0];
+    for (let i = 0; i < text.length && !(hex && b64); i++) {
+        const c = text.charCodeAt(i);
+        const h = isHexUnit(c);
+        run = h || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 95 || c === 45 ? run + 1 : 0;
+        hexRun = h ? hexRun + 1 : 0;
+        if (run >= 16) b64 = true;
+        if (hexRun >= 16) hex = true;
+        if (c === 92 && text.charCodeAt(i + 1) === 120) hex = true;
+        const r = i % 3;
+        if (c === 32 || c === 58) {
+            const link = isHexUnit(text.charCodeAt(i - 2)) && isHexUnit(text.charCodeAt(i - 1)) && isHexUnit(text.charCodeAt(i + 1)) && isHexUnit(text.charCodeAt(i + 2));
+            chain[r] = link ? chain[r]! + 1 : 0;
+            if (chain[r]! >= 7) hex = true;
+        } else chain[r] = 0;
+    }
+    return { hex, b64 };
+}
+
 function findPayloads(text: string, depth: number, budget: { left: number }): Payload[] {
     const out: Payload[] = [];
     if (depth > MAX_DEPTH || budget.left <= 0) return out;
+    const can = payloadCandidates(text);
     const taken: Array<[number, number]> = [];
     HEX_RUN.lastIndex = 0;
-    for (let m = HEX_RUN.exec(text); m && budget.left > 0; m = HEX_RUN.exec(text)) {
+    for (let m = can.hex ? HEX_RUN.exec(text) : null; m && budget.left > 0; m = HEX_RUN.exec(text)) {
         let digits = m[0].replace(/\\x|0x|[ :]/g, "");
         if (digits.length < MIN_HEX) continue;
         if (digits.length % 2) digits = digits.slice(0, -1);
@@ -300,7 +810,7 @@ function findPayloads(text: string, depth: number, budget: { left: number }): Pa
         taken.push([m.index, m.index + m[0].length]);
     }
     B64_RUN.lastIndex = 0;
-    for (let m = B64_RUN.exec(text); m && budget.left > 0; m = B64_RUN.exec(text)) {
+    for (let m = can.b64 ? B64_RUN.exec(text) : null; m && budget.left > 0; m = B64_RUN.exec(text)) {
         const run = m[0];
         const start = m.index;
         const end = start + run.length;
@@ -325,21 +835,64 @@ interface Views {
     text: string;
     original: View;
     plain: View;
-    collapsed: View;
-    rot13: View;
+    /** Built on first use (most texts never need them). */
+    collapsed(): View;
+    rot13(): View;
+    /** Literals in the plain view, and in the collapsed view (undefined: not known, run every pattern). */
+    lits: Presence;
+    collapsedLits: Presence | undefined;
     /** Decoded payloads (all depths), each with its own plain and collapsed views. */
     payloads: Array<{ payload: Payload; views: View[] }>;
 }
 
 let cached: Views | undefined;
 
+// Combining marks (what normalize() joins to the character before them): with none, the separator-free
+// normalisation of a text is exactly its plain normalisation without separators, so the collapsed view
+// (and its literals) can be taken from the plain view. Otherwise it is normalised again, and every
+// collapsed pattern runs.
+const MARK_RE = /[\p{M}\uFF9E\uFF9F]/u;
+
+/**
+ * The collapsed view taken from the plain one: the same text without separators, each unit mapped
+ * through the plain view's map. Only valid when the plain view is normalize(text) with default options
+ * and the text has no combining marks (then it equals normalize(text, { dropSeparators: true })).
+ */
+function collapsedFromPlain(c: Collapsed, plainLength: number, n: NormalizedText): View {
+    const { at, length: k } = c;
+    return {
+        via: "collapsed",
+        text: unitsToString(c.units, k),
+        toOriginal(start, end) {
+            if (start < 0) start = 0;
+            if (end > k) end = k;
+            if (end <= start) {
+                const p = start < k ? at[start]! : plainLength;
+                return n.toOriginal(p, p);
+            }
+            return n.toOriginal(at[start]!, at[end - 1]! + 1);
+        },
+    };
+}
+
 function viewsFor(ctx: RuleContext): Views {
     const text = ctx.text;
     if (cached && cached.text === text) return cached;
-    const plain = viewOf(ctx.normalized(), "plain");
-    const collapsed = viewOf(normalize(text, { dropSeparators: true }), "collapsed");
-    const r13: View = { via: "rot13", text: rot13(plain.text), toOriginal: plain.toOriginal };
+    const n = ctx.normalized();
+    const plain = viewOf(n, "plain");
+    let collapsed: View | undefined;
+    let r13: View | undefined;
     const original: View = { via: "plain", text, original: text, toOriginal: (s, e) => ({ start: s, end: e }) };
+    const opts = normalizeOptionsOf(n);
+    const lits = PLAIN_LITS.begin();
+    findLiterals(plain.text, lits);
+    let collapsedLits: Presence | undefined;
+    let units: Collapsed | undefined;
+    if (opts && !opts.dropSeparators && !opts.traditionalToSimplified && !MARK_RE.test(text)) {
+        units = dropSeparators(plain.text);
+        collapsedLits = COLLAPSED_LITS.begin();
+        findLiteralsInUnits(units.units, units.length, collapsedLits);
+    }
     const payloads: Views["payloads"] = [];
     const budget = { left: DECODE_BUDGET };
     // Depth 1: payloads in the text; depth 2: payloads inside decoded payloads (reported on the outer run).
@@ -352,7 +905,16 @@ function viewsFor(ctx: RuleContext): Views {
             payloads.push({ payload: { ...inner, start: p.start, end: p.end }, views: [mk2(normalize(inner.decoded)), mk2(normalize(inner.decoded, { dropSeparators: true }))] });
         }
     }
-    cached = { text, original, plain, collapsed, rot13: r13, payloads };
+    cached = {
+        text,
+        original,
+        plain,
+        collapsed: () => (collapsed ??= units ? collapsedFromPlain(units, plain.text.length, n) : viewOf(normalize(text, { dropSeparators: true }), "collapsed")),
+        rot13: () => (r13 ??= { via: "rot13", text: rot13(plain.text), toOriginal: plain.toOriginal }),
+        lits,
+        collapsedLits,
+        payloads,
+    };
     return cached;
 }
 
@@ -389,7 +951,7 @@ function scan(patterns: Pattern[], v: Views): Hit[] {
     const hits: Hit[] = [];
     for (const p of patterns) {
         if (p.caseSensitive) {
-            run(p.plain, v.text, (s, e) => hits.push({ pattern: p, start: s, end: e, via: "plain" }));
+            if (!p.need || p.need.every((c) => c.lits.some((l) => v.text.includes(l.s)))) run(p.plain, v.text, (s, e) => hits.push({ pattern: p, start: s, end: e, via: "plain" }));
             for (const { payload, views } of v.payloads) {
                 const first = views[0];
                 if (first?.original === undefined) continue;
@@ -397,9 +959,16 @@ function scan(patterns: Pattern[], v: Views): Hit[] {
             }
             continue;
         }
-        run(p.plain, v.plain.text, (s, e, m) => hits.push({ pattern: p, ...v.plain.toOriginal(s, e), via: "plain", viewText: m }));
-        if (p.collapsed) run(p.collapsed, v.collapsed.text, (s, e) => hits.push({ pattern: p, ...v.collapsed.toOriginal(s, e), via: "collapsed" }));
-        if (p.rot13 && p.strength === "strong") run(p.plain, v.rot13.text, (s, e) => hits.push({ pattern: p, ...v.rot13.toOriginal(s, e), via: "rot13" }));
+        if (v.lits.satisfies(p.need)) run(p.plain, v.plain.text, (s, e, m) => hits.push({ pattern: p, ...v.plain.toOriginal(s, e), via: "plain", viewText: m }));
+        if (p.collapsed && (!v.collapsedLits || v.collapsedLits.satisfies(p.needCollapsed))) {
+            const c = v.collapsed();
+            run(p.collapsed, c.text, (s, e) => hits.push({ pattern: p, ...c.toOriginal(s, e), via: "collapsed" }));
+        }
+        // The ROT13 view contains a literal exactly when the plain view contains its ROT13.
+        if (p.rot13 && p.strength === "strong" && v.lits.satisfies(p.needRot13)) {
+            const r = v.rot13();
+            run(p.plain, r.text, (s, e) => hits.push({ pattern: p, ...r.toOriginal(s, e), via: "rot13" }));
+        }
         for (const { payload, views } of v.payloads) {
             const [pv, cv] = views;
             if (pv) run(p.plain, pv.text, (_s, _e, m) => hits.push({ pattern: p, start: payload.start, end: payload.end, via: payload.via, decodedText: m }));
@@ -490,12 +1059,15 @@ const MARKER_PATTERN: Pattern = { id: "role-marker", strength: "strong", plain: 
 const MARKER_WEAK: Pattern = { id: "assistant-marker", strength: "strong", plain: ROLE_MARKER, confidence: 0.4, note: "If it is a few-shot example you wrote, this is fine." };
 const CLOSING_PATTERN: Pattern = { id: "unmatched-closing-tag", strength: "strong", plain: CLOSING_TAG };
 
+const ROLE_MARKER_NEED = need(requiredLiterals(ROLE_MARKER));
+const CLOSING_TAG_NEED = need(requiredLiterals(CLOSING_TAG));
+
 function delimiterExtras(ctx: RuleContext): Hit[] {
     const v = viewsFor(ctx);
     const text = v.plain.text;
     const hits: Hit[] = [];
     const firstContent = text.search(/\S/);
-    run(ROLE_MARKER, text, (s, e, m) => {
+    if (v.lits.satisfies(ROLE_MARKER_NEED)) run(ROLE_MARKER, text, (s, e, m) => {
         const markerAt = s + m.search(/\S/);
         if (markerAt <= firstContent) return; // a template that starts with "System:" is just a template
         const role = /system|developer|系统/.test(m) ? "system" : "assistant";
@@ -503,7 +1075,7 @@ function delimiterExtras(ctx: RuleContext): Hit[] {
         hits.push({ pattern: role === "system" ? MARKER_PATTERN : MARKER_WEAK, ...v.plain.toOriginal(markerAt, e), via: "plain" });
     });
     const firstOpen = new Map<string, number>();
-    run(CLOSING_TAG, text, (s, e, m) => {
+    if (v.lits.satisfies(CLOSING_TAG_NEED)) run(CLOSING_TAG, text, (s, e, m) => {
         const name = m.slice(2, -1).trim();
         let open = firstOpen.get(name);
         if (open === undefined) {
