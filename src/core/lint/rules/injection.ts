@@ -840,7 +840,7 @@ interface Views {
     rot13(): View;
     /** Literals in the plain view, and in the collapsed view (undefined: not known, run every pattern). */
     lits: Presence;
-    collapsedLits: Presence | undefined;
+    collapsedLits(): Presence | undefined;
     /** Decoded payloads (all depths), each with its own plain and collapsed views. */
     payloads: Array<{ payload: Payload; views: View[] }>;
 }
@@ -886,13 +886,20 @@ function viewsFor(ctx: RuleContext): Views {
     const opts = normalizeOptionsOf(n);
     const lits = PLAIN_LITS.begin();
     findLiterals(plain.text, lits);
-    let collapsedLits: Presence | undefined;
+    // The collapsed view's literals (and its units), on first use: rules without collapsed patterns skip them.
     let units: Collapsed | undefined;
-    if (opts && !opts.dropSeparators && !opts.traditionalToSimplified && !MARK_RE.test(text)) {
-        units = dropSeparators(plain.text);
-        collapsedLits = COLLAPSED_LITS.begin();
-        findLiteralsInUnits(units.units, units.length, collapsedLits);
-    }
+    let collapsedLits: Presence | undefined | null = null;
+    const collapsedPresence = (): Presence | undefined => {
+        if (collapsedLits === null) {
+            collapsedLits = undefined;
+            if (opts && !opts.dropSeparators && !opts.traditionalToSimplified && !MARK_RE.test(text)) {
+                units = dropSeparators(plain.text);
+                collapsedLits = COLLAPSED_LITS.begin();
+                findLiteralsInUnits(units.units, units.length, collapsedLits);
+            }
+        }
+        return collapsedLits;
+    };
     const payloads: Views["payloads"] = [];
     const budget = { left: DECODE_BUDGET };
     // Depth 1: payloads in the text; depth 2: payloads inside decoded payloads (reported on the outer run).
@@ -909,10 +916,10 @@ function viewsFor(ctx: RuleContext): Views {
         text,
         original,
         plain,
-        collapsed: () => (collapsed ??= units ? collapsedFromPlain(units, plain.text.length, n) : viewOf(normalize(text, { dropSeparators: true }), "collapsed")),
+        collapsed: () => (collapsed ??= collapsedPresence() && units ? collapsedFromPlain(units, plain.text.length, n) : viewOf(normalize(text, { dropSeparators: true }), "collapsed")),
         rot13: () => (r13 ??= { via: "rot13", text: rot13(plain.text), toOriginal: plain.toOriginal }),
         lits,
-        collapsedLits,
+        collapsedLits: collapsedPresence,
         payloads,
     };
     return cached;
@@ -960,7 +967,7 @@ function scan(patterns: Pattern[], v: Views): Hit[] {
             continue;
         }
         if (v.lits.satisfies(p.need)) run(p.plain, v.plain.text, (s, e, m) => hits.push({ pattern: p, ...v.plain.toOriginal(s, e), via: "plain", viewText: m }));
-        if (p.collapsed && (!v.collapsedLits || v.collapsedLits.satisfies(p.needCollapsed))) {
+        if (p.collapsed && (v.collapsedLits()?.satisfies(p.needCollapsed) ?? true)) {
             const c = v.collapsed();
             run(p.collapsed, c.text, (s, e) => hits.push({ pattern: p, ...c.toOriginal(s, e), via: "collapsed" }));
         }
