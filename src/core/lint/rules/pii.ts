@@ -25,8 +25,14 @@ import type { Fix, Rule, RuleContext, RuleFinding } from "../types.ts";
 // Shared helpers
 
 /** Folds full-width ASCII (U+FF01–U+FF5E) and the ideographic space to ASCII, one code unit for one. */
+let lastFoldIn = "";
+let lastFoldOut = "";
 export function foldWidth(s: string): string {
-    return s.replace(/[\uFF01-\uFF5E\u3000]/g, (c) => (c === "\u3000" ? " " : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+    // Every PII rule folds the same text in turn: remember the last one.
+    if (s === lastFoldIn) return lastFoldOut;
+    lastFoldIn = s;
+    lastFoldOut = s.replace(/[\uFF01-\uFF5E\u3000]/g, (c) => (c === "\u3000" ? " " : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+    return lastFoldOut;
 }
 
 /** Keeps the last `keep` letters/digits, replaces the other letters/digits by `*`, keeps everything else. */
@@ -276,8 +282,9 @@ const RESERVED_DOMAIN = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invali
 const FILE_TLD = /\.(?:png|jpe?g|gif|svg|webp|ico|bmp|css|js|ts|json|md)$/i;
 
 function checkEmail(ctx: RuleContext): RuleFinding[] {
-    const text = foldWidth(ctx.text);
     const out: RuleFinding[] = [];
+    if (!ctx.text.includes("@") && !ctx.text.includes("\uFF20")) return out;
+    const text = foldWidth(ctx.text);
     for (const m of text.matchAll(EMAIL_RE)) {
         const domain = m[0].slice(m[0].indexOf("@") + 1);
         if (RESERVED_DOMAIN.test(domain) || FILE_TLD.test(domain)) continue;

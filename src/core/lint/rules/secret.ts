@@ -94,6 +94,8 @@ interface FormatSpec extends SecretInfo {
     /** Extra validation; return a confidence, or undefined to drop the match. */
     validate?: (value: string, text: string, start: number) => number | undefined;
     minEntropy?: number;
+    /** A cheap test that must pass before the pattern runs at all (only for patterns that need context words). */
+    prefilter?: RegExp;
 }
 
 function decodeBase64Url(s: string): string | undefined {
@@ -138,6 +140,8 @@ const FORMATS: FormatSpec[] = [
         variable: "aws_secret_access_key",
         consequence: "it gives access to your AWS account",
         re: /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
+        // It is only reported next to a word such as "secret" or "aws" (see validate): skip texts without one.
+        prefilter: /secret|aws/i,
         minEntropy: 4,
         validate: (value, text, start) => {
             const c = classes(value);
@@ -214,6 +218,7 @@ const DEFAULT_MIN_ENTROPY = 3;
 function checkFormat(spec: FormatSpec, ctx: RuleContext): RuleFinding[] {
     const text = ctx.text;
     const out: RuleFinding[] = [];
+    if (spec.prefilter && !spec.prefilter.test(text)) return out;
     for (const m of text.matchAll(spec.re)) {
         const value = m[0];
         const body = spec.bodyFrom ? spec.bodyFrom(m) : value;
@@ -311,7 +316,8 @@ export function looksLikeRandomSecret(value: string): boolean {
     return shannonEntropy(value) >= entropyThreshold(value.length);
 }
 
-function checkAssignment(ctx: RuleContext, known: RuleFinding[]): RuleFinding[] {
+function checkAssignment(ctx: RuleContext, specificFindings: () => RuleFinding[]): RuleFinding[] {
+    let known: RuleFinding[] | undefined;
     const text = ctx.text;
     const out: RuleFinding[] = [];
     for (const m of text.matchAll(ASSIGN_RE)) {
@@ -330,6 +336,7 @@ function checkAssignment(ctx: RuleContext, known: RuleFinding[]): RuleFinding[] 
         start += raw.indexOf(value);
         const end = start + value.length;
         if (!looksLikeRandomSecret(value)) continue;
+        known ??= specificFindings(); // only when there is a candidate: the specific rules are not free
         if (known.some((f) => f.start < end && start < f.end)) continue; // a specific rule reports it
         const confidence = shannonEntropy(value) >= 4 ? 0.85 : 0.7;
         out.push(secretFinding(ASSIGN_INFO, start, end, previewSecret(value), confidence, variableName(key)));
@@ -360,7 +367,7 @@ export function secretRules(): Rule[] {
         category: "secret",
         defaultSeverity: "warning",
         description: "High-entropy values assigned to credential-like names (api_key=, \"token\": …, password: …).",
-        check: (ctx: RuleContext) => checkAssignment(ctx, specific.flatMap((r) => r.check(ctx))),
+        check: (ctx: RuleContext) => checkAssignment(ctx, () => specific.flatMap((r) => r.check(ctx))),
     };
     return [...specific, assignment];
 }
