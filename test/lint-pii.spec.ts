@@ -524,3 +524,16 @@ test("recall on the synthetic Presidio set", { skip: !existsSync(PRESIDIO) && "d
     assert.ok(phone.found / phone.total >= 0.85, `phone recall ${phone.found}/${phone.total}`);
     assert.ok(unlabelled <= 3, `unlabelled findings: ${unlabelled}`);
 });
+
+test("phone numbers without separators, or as dotted pairs, count only next to a phone word", async () => {
+    const { piiRules: rules } = await import("../src/core/lint/rules/pii.ts");
+    const { normalize: norm } = await import("../src/core/lint/normalize.ts");
+    const phone = rules().find((r) => r.id === "pii-phone")!;
+    const found = (text: string) => phone.check({ text, normalized: () => norm(text), options: {} }).map((f) => text.slice(f.start, f.end));
+    assert.deepEqual(found("Fax: 5403926876"), ["5403926876"]);
+    assert.deepEqual(found("call me on 01.84.17.61.18 please"), ["01.84.17.61.18"]);
+    assert.deepEqual(found("order 5403926876 shipped"), [], "no phone word: an order number");
+    assert.deepEqual(found("phone: 1700000000"), [], "not a NANP shape (area code cannot start with 1 after the country code)");
+    assert.deepEqual(found("version 01.84.17.61.18"), []);
+    assert.deepEqual(found("tel 2124115555"), [], "an N11 exchange (411) is a service code, not a number");
+});

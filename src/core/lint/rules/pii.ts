@@ -432,7 +432,14 @@ function checkPhone(ctx: RuleContext): RuleFinding[] {
         const nationalDigits = digits.length - (cc ? cc.replace(/\D/g, "").length : 0);
         if (international ? digits.length < 8 || digits.length > 17 : digits.length < 7 || digits.length > 12) continue;
         if (international && nationalDigits < 6) continue;
-        if (groups.length + (area ? 1 : 0) < 2 && !international) continue; // needs separators or a +
+        if (groups.length + (area ? 1 : 0) < 2 && !international) {
+            // Needs separators or a + — or, written as bare digits, a phone word nearby and a national
+            // shape: a NANP number (NXX NXX XXXX) or a 10–11 digit number with a trunk 0.
+            const bare = groups[0] ?? "";
+            const nanp = /^1?[2-9]\d{2}[2-9]\d{6}$/.test(bare) && !/^1?\d{3}[2-9]11/.test(bare);
+            const trunk = /^0\d{9,10}$/.test(bare);
+            if (!((nanp || trunk) && hasContext(text, start, end, PHONE_WORDS))) continue;
+        }
         if (groups.filter((x) => x.length === 1).length > 1) continue; // "1 2 3 4 5 6 7"
         if (mobiles.some((r) => r.start < end && start < r.end)) continue; // pii-cn-mobile
         const before = text.slice(Math.max(0, start - 16), start);
@@ -444,7 +451,9 @@ function checkPhone(ctx: RuleContext): RuleFinding[] {
             if (looksLikeDate(groups)) continue;
             const dotted = /^[\d.]+$/.test(body);
             if (dotted && groups.length === 4 && parseIPv4(body)) continue; // an IPv4 address
-            if (dotted && groups.every((x) => x.length <= 2)) continue; // 1.2.3 / 10.12.15.8 versions
+            // 1.2.3 / 10.12.15.8 are versions; 01.84.17.61.18 (five pairs with a trunk 0, the French style) is a phone number next to a phone word.
+            const frenchStyle = groups.length === 5 && groups.every((x) => x.length === 2) && body.startsWith("0");
+            if (dotted && groups.every((x) => x.length <= 2) && !(frenchStyle && context)) continue;
             const thousands = groups.length >= 2 && groups[0]!.length <= 3 && groups.slice(1).every((x) => x.length === 3);
             const twoGroups = groups.length === 2;
             const trunk = body.startsWith("0") && digits.length >= 9;
