@@ -316,10 +316,14 @@ export function looksLikeRandomSecret(value: string): boolean {
     return shannonEntropy(value) >= entropyThreshold(value.length);
 }
 
+/** Every ASSIGN_RE match contains one of these words: texts without any are skipped at once. */
+const ASSIGN_KEYWORDS = /api[_-]?key|apikey|secret|token|passw|pwd|auth|access[_-]?key|private[_-]?key|credential|session[_-]?key/i;
+
 function checkAssignment(ctx: RuleContext, specificFindings: () => RuleFinding[]): RuleFinding[] {
     let known: RuleFinding[] | undefined;
     const text = ctx.text;
     const out: RuleFinding[] = [];
+    if (!ASSIGN_KEYWORDS.test(text)) return out;
     for (const m of text.matchAll(ASSIGN_RE)) {
         const g = m.groups ?? {};
         const key = g.key ?? "";
