@@ -1,31 +1,25 @@
-// VS Code entry point. Thin by design: it builds the services and registers commands; the work is
-// done by src/core (shared with the CLI). The editor features (model picker, live linting,
-// requirements pane, playground, the model runner's lifecycle) arrive with their own issues; this
-// shell shows a GGUF model's metadata.
+// VS Code entry point. Thin by design: it builds the services and registers every feature's commands
+// up front; the work is done by src/core (shared with the CLI) through the adapters in src/vscode.
 import * as vscode from "vscode";
-import { readGgufInfo, describeGgufInfo } from "./core/gguf/reader.ts";
-import { isPromptsmithError } from "./core/errors.ts";
-import type { Logger } from "./core/logger.ts";
+import { createServices } from "./vscode/services.ts";
+import { registerModels } from "./vscode/models.ts";
+import { registerLinting } from "./vscode/linting.ts";
 
 export function activate(context: vscode.ExtensionContext): void {
-    const channel = vscode.window.createOutputChannel("Promptsmith", { log: true });
-    const logger: Logger = { debug: (m) => channel.debug(m), info: (m) => channel.info(m), warn: (m) => channel.warn(m), error: (m) => channel.error(m) };
-    context.subscriptions.push(channel);
-
-    context.subscriptions.push(vscode.commands.registerCommand("promptsmith.showModelInfo", async (uri?: vscode.Uri) => {
-        const configured = vscode.workspace.getConfiguration("promptsmith").get<string>("modelPath")?.trim() || process.env.PROMPTSMITH_MODEL?.trim() || undefined;
-        const path = uri?.fsPath ?? configured ?? (await vscode.window.showOpenDialog({ filters: { "GGUF models": ["gguf"] }, canSelectMany: false, title: "Show info of a GGUF model" }))?.[0]?.fsPath;
-        if (!path) return;
-        try {
-            const rows = describeGgufInfo(await readGgufInfo(path));
-            const doc = await vscode.workspace.openTextDocument({ language: "markdown", content: `# Model info\n\n| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, "\\|")} |`).join("\n")}\n` });
-            await vscode.window.showTextDocument(doc, { preview: true });
-        } catch (e) {
-            const msg = isPromptsmithError(e) ? e.describe() : String(e);
-            logger.error(msg);
-            void vscode.window.showErrorMessage(msg.split("\n").join(" "));
-        }
-    }));
+    const started = performance.now();
+    const services = createServices(context);
+    try {
+        context.subscriptions.push(vscode.commands.registerCommand("promptsmith.showLog", () => services.channel.show()));
+        registerModels(services);
+        registerLinting(services);
+        services.logger.info(`Promptsmith activated in ${(performance.now() - started).toFixed(1)} ms`);
+    } catch (e) {
+        services.logger.error(`Activation failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        void vscode.window.showErrorMessage("Promptsmith could not start. See its log for details.", "Open Log").then((choice) => {
+            if (choice) services.channel.show();
+        });
+        throw e;
+    }
 }
 
 export function deactivate(): void {}
