@@ -2,10 +2,18 @@
 // up front; the work is done by src/core (shared with the CLI) through the adapters in src/vscode.
 import * as vscode from "vscode";
 import { createServices } from "./vscode/services.ts";
-import { registerModels } from "./vscode/models.ts";
-import { registerLinting } from "./vscode/linting.ts";
+import { getModelState, registerModels, selectModelPath } from "./vscode/models.ts";
+import { lintDocumentNow, promptTokenCount, registerLinting } from "./vscode/linting.ts";
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns: for the in-editor test suite and for other extensions. */
+export interface PromptsmithApi {
+    getModelState: typeof getModelState;
+    selectModelPath: typeof selectModelPath;
+    lintDocumentNow: typeof lintDocumentNow;
+    promptTokenCount: typeof promptTokenCount;
+}
+
+export function activate(context: vscode.ExtensionContext): PromptsmithApi {
     const started = performance.now();
     const services = createServices(context);
     try {
@@ -13,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
         registerModels(services);
         registerLinting(services);
         services.logger.info(`Promptsmith activated in ${(performance.now() - started).toFixed(1)} ms`);
+        return { getModelState, selectModelPath, lintDocumentNow, promptTokenCount };
     } catch (e) {
         services.logger.error(`Activation failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
         void vscode.window.showErrorMessage("Promptsmith could not start. See its log for details.", "Open Log").then((choice) => {
