@@ -114,3 +114,16 @@ test("the extension's API: lintDocumentNow and promptTokenCount", async () => {
     assert(tokens > 20 && tokens < 500, `promptTokenCount is ${tokens} for a ${doc.getText().length}-character prompt`);
     log(`  ${ds.length} findings, ${tokens} tokens`);
 });
+
+test("Lint Current File lints the active editor", async () => {
+    await activated();
+    const uri = copyFixture("leaky.prompt.md");
+    await open(uri);
+    await vscode.commands.executeCommand("promptsmith.lintFile");
+    await diagnosticsWith(uri, EXPECTED);
+});
+
+test("Show Log runs", async () => {
+    await activated();
+    await vscode.commands.executeCommand("promptsmith.showLog");
+});
