@@ -7,4 +7,6 @@ test("log redaction replaces personal data and secrets with typed placeholders",
     const out = redact(line);
     assert.equal(out, "prompt from [EMAIL] (ID [身份证号]) with key [REDACTED_SECRET], 128 tokens in 64 ms");
     assert.equal(redact("runner: ready in 518 ms (backend cpu, 2 math cores)"), "runner: ready in 518 ms (backend cpu, 2 math cores)");
+    const hex = 'Its first bytes are 47 47 55 46 instead of the GGUF signature "GGUF".';
+    assert.equal(redact(hex), hex, "a hex dump of two-digit groups is not a phone number");
 });

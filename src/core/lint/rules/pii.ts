@@ -453,7 +453,12 @@ function checkPhone(ctx: RuleContext): RuleFinding[] {
             if (dotted && groups.length === 4 && parseIPv4(body)) continue; // an IPv4 address
             // 1.2.3 / 10.12.15.8 are versions; 01.84.17.61.18 (five pairs with a trunk 0, the French style) is a phone number next to a phone word.
             const frenchStyle = groups.length === 5 && groups.every((x) => x.length === 2) && body.startsWith("0");
-            if (dotted && groups.every((x) => x.length <= 2) && !(frenchStyle && context)) continue;
+            // Groups of one or two digits only: dotted they are versions (the French style needs a phone word);
+            // space-separated they are as often hex dumps or scores ("47 47 55 46") and need a phone word;
+            // dash-separated ("71-33-52-22") they are phone numbers.
+            const pairsOnly = groups.every((x) => x.length <= 2);
+            if (pairsOnly && dotted && !(frenchStyle && context)) continue;
+            if (pairsOnly && /^[\d ]+$/.test(body) && !context) continue;
             const thousands = groups.length >= 2 && groups[0]!.length <= 3 && groups.slice(1).every((x) => x.length === 3);
             const twoGroups = groups.length === 2;
             const trunk = body.startsWith("0") && digits.length >= 9;
