@@ -1,7 +1,8 @@
 // Live prompt linting: diagnostics for prompt files as they are opened, edited and saved, quick fixes,
 // and the lintFile / fixAllInFile / lintWorkspace commands.
 //
-// A document is a prompt file when its language is "prompt" or its path matches the `files` globs of
+// A document is a prompt file when its language is "promptsmith" (ours: .prompt, .prompty) or VS Code's
+// built-in "prompt" (.prompt.md), or its path matches the `files` globs of
 // its .promptsmithrc.json (when the config sets them; relative to the config's folder) or else the
 // promptsmith.lint.files setting (relative to the workspace folder), and not the config's `ignore`
 // globs. Each config has one Linter (lintConfigs.ts); relinting the whole text after an edit is cheap
@@ -31,6 +32,7 @@ const SEVERITY: Record<Finding["severity"], vscode.DiagnosticSeverity> = {
 
 const CODE_ACTION_SELECTOR: vscode.DocumentSelector = [
     { language: "prompt" },
+    { language: "promptsmith" },
     { pattern: "**/*.{prompt.md,prompt,prompty}" },
     { language: "markdown" },
     // Files matched by custom `files` globs, and documents linted with "Lint Current File", can be of any
@@ -249,17 +251,17 @@ class LintingService implements vscode.Disposable {
     }
 
     isPromptFile(uri: vscode.Uri, languageId: string | undefined, config: LintConfig): boolean {
-        if (uri.scheme !== "file") return languageId === "prompt";
+        if (uri.scheme !== "file") return isPromptLanguage(languageId);
         const path = uri.fsPath;
         const { globs, base } = this.includeGlobs(uri, config);
         if (this.matches(config.ignore, config.root ?? base ?? dirname(path), path)) return false;
-        if (languageId === "prompt") return true;
+        if (isPromptLanguage(languageId)) return true;
         return this.matches(globs, base ?? dirname(path), path);
     }
 
     /** Without loading the config (for the token count before the first lint): language or setting globs. */
     private looksLikePrompt(doc: vscode.TextDocument): boolean {
-        if (doc.languageId === "prompt") return true;
+        if (isPromptLanguage(doc.languageId)) return true;
         if (doc.uri.scheme !== "file") return false;
         const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
         const globs = vscode.workspace.getConfiguration("promptsmith.lint", doc.uri).get<string[]>("files") ?? [...DEFAULT_FILES];
@@ -393,7 +395,7 @@ class LintingService implements vscode.Disposable {
     /** Lints one file of the workspace: its problem count, -1 when too large, undefined when not a prompt file (e.g. ignored). */
     private async lintWorkspaceFile(uri: vscode.Uri, doc: vscode.TextDocument | undefined): Promise<number | undefined> {
         const setup: LintSetup = await this.configs.setupFor(dirname(uri.fsPath));
-        const languageId = doc?.languageId ?? (/\.(prompt|prompty)$/i.test(uri.path) ? "prompt" : undefined);
+        const languageId = doc?.languageId ?? (/\.(prompt|prompty)$/i.test(uri.path) ? "promptsmith" : undefined);
         if (!this.isPromptFile(uri, languageId, setup.config)) return undefined;
         if (doc && !doc.isClosed) return (await this.lintDocument(doc, true)).length;
         const stat = await vscode.workspace.fs.stat(uri);
@@ -496,4 +498,9 @@ export const onDidLintDocument: vscode.Event<vscode.Uri> = (listener, thisArgs, 
 /** Token count (cl100k_base, exact) of a prompt file; undefined when `doc` is not a prompt file or linting is not registered. Cached per version. */
 export function promptTokenCount(doc: vscode.TextDocument): number | undefined {
     return service?.tokenCount(doc);
+}
+
+/** Our language (.prompt, .prompty) and VS Code's built-in one for .prompt.md files. */
+function isPromptLanguage(languageId: string | undefined): boolean {
+    return languageId === "promptsmith" || languageId === "prompt";
 }

@@ -174,8 +174,10 @@ export async function pickModel(o: PickModelOptions): Promise<ModelPickResult | 
                 items.push({ label: "Workspace models are hidden in Restricted Mode", kind: vscode.QuickPickItemKind.Separator });
             }
             qp.items = [...items, ...actions];
-            if (activePath?.action === "file") {
-                const again = qp.items.find((i) => i.result?.action === "file" && i.result.path === activePath.path);
+            // Keep the highlighted row; at first, highlight the current model (Enter keeps it).
+            const keep = activePath?.action === "file" ? activePath.path : o.currentPath;
+            if (keep) {
+                const again = qp.items.find((i) => i.result?.action === "file" && i.result.path === keep);
                 if (again) qp.activeItems = [again];
             }
         };

@@ -125,15 +125,15 @@ function modelsDir(): string {
 }
 
 /** One line for a notification: message, fix, and the file when the message does not name it. */
-function errorText(err: PromptsmithError): string {
+function errorText(err: PromptsmithError, fileNamed = false): string {
     // The core's advice is for the CLI (PROMPTSMITH_MODEL, --model); say what to do in the editor instead.
     const vs = (s: string): string => s.split(LOCAL_FILE_ADVICE).join(VSCODE_LOCAL_FILE_ADVICE).replace(/…\./g, "…");
     const message = vs(err.message);
     // Said once: a message that already gives the advice needs no fix repeating it.
     const fix = err.fix ? vs(err.message.includes(LOCAL_FILE_ADVICE) ? err.fix.replace(`, or ${LOCAL_FILE_ADVICE}`, "") : err.fix) : undefined;
     const parts = [message];
-    if (err.file && !err.message.includes(err.file)) parts.push(`File: ${err.file}`);
-    if (fix) parts.push(`Fix: ${fix}`);
+    if (err.file && !fileNamed && !err.message.includes(err.file)) parts.push(`(${err.file})`);
+    if (fix) parts.push(fix);
     return parts.join(" ");
 }
 
@@ -256,7 +256,7 @@ class ModelController implements vscode.Disposable {
         } catch (e) {
             const err = toPromptsmithError(e, { code: "MODEL_NOT_FOUND", file });
             logError(this.services, "Cannot use this model", err);
-            void vscode.window.showErrorMessage(`Cannot use ${path.basename(file)}: ${errorText(err)}`, "Select Another Model…", "Open Log").then((c) => this.afterErrorChoice(c));
+            void vscode.window.showErrorMessage(`Cannot use ${path.basename(file)}: ${errorText(err, true)}`, "Select Another Model…", "Open Log").then((c) => this.afterErrorChoice(c));
             throw err;
         }
         await this.saveSetting(file);

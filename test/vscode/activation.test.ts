@@ -36,6 +36,6 @@ test("every setting in package.json has its declared default", async () => {
 
 test(".prompt files open in the prompt language", async () => {
     const editor = await open(copyFixture("greeting.prompt"));
-    assert(editor.document.languageId === "prompt", `languageId is ${editor.document.languageId}, expected prompt`);
+    assert(editor.document.languageId === "promptsmith", `languageId is ${editor.document.languageId}, expected promptsmith`);
     await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
 });

@@ -89,7 +89,7 @@ const enum T {
 const VALUE_TYPE_NAMES = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "bool", "string", "array", "uint64", "int64", "float64"];
 const FIXED_SIZES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
-const REDOWNLOAD = "Download the model again (the copy on disk is incomplete), or pick another .gguf file.";
+const REDOWNLOAD = "Copy or download the file again (this copy is incomplete), or use another .gguf file.";
 const CORRUPT_FIX = "The file is damaged or was written by a broken tool: download the model again or pick another .gguf file.";
 
 /** Thrown internally when the file ends in the middle of the header. */

@@ -27,6 +27,11 @@ import type { Fix, Rule, RuleContext, RuleFinding } from "../types.ts";
 /** Folds full-width ASCII (U+FF01–U+FF5E) and the ideographic space to ASCII, one code unit for one. */
 let lastFoldIn = "";
 let lastFoldOut = "";
+/** "Email address" → "email address"; names and acronyms ("Chinese …", "IBAN", "US SSN") keep their case. */
+function lowerFirstWord(label: string): string {
+    return /^[A-Z][a-z]/.test(label) && !/^Chinese\b/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
+}
+
 export function foldWidth(s: string): string {
     // Every PII rule folds the same text in turn: remember the last one.
     if (s === lastFoldIn) return lastFoldOut;
@@ -89,7 +94,7 @@ function fixesFor(info: TypeInfo, start: number, end: number, value: string): Fi
         { kind: "mask", title: `Mask as ${masked}`, start, end, replacement: masked },
         { kind: "placeholder", title: `Replace with ${info.placeholder}`, start, end, replacement: info.placeholder },
         { kind: "variable", title: `Extract into {{${info.variable}}}`, start, end, replacement: `{{${info.variable}}}` },
-        { kind: "remove", title: `Remove the ${info.label.toLowerCase()}`, start, end, replacement: "" },
+        { kind: "remove", title: `Remove the ${lowerFirstWord(info.label)}`, start, end, replacement: "" },
     ];
 }
 
