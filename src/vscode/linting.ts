@@ -24,6 +24,17 @@ export { LINT_SOURCE } from "./lintConfigs.ts";
 /** Files (and documents) larger than this are not linted. */
 export const MAX_LINT_BYTES = 20 * 1024 * 1024;
 
+/**
+ * Documents longer than this (UTF-16 characters) are linted on open, save and command, not on every
+ * keystroke, and get no live token count: a full lint of a few MB takes about a second.
+ */
+export const LIVE_LINT_MAX_CHARS = 1_000_000;
+
+/** Length of a document without copying its text. */
+function docLength(doc: vscode.TextDocument): number {
+    return doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
+}
+
 const SEVERITY: Record<Finding["severity"], vscode.DiagnosticSeverity> = {
     error: vscode.DiagnosticSeverity.Error,
     warning: vscode.DiagnosticSeverity.Warning,
@@ -68,6 +79,9 @@ class LintingService implements vscode.Disposable {
     private readonly matchers = new Map<string, picomatch.Matcher>();
     private readonly restrictedShown = new Set<string>();
     private readonly tooLarge = new Set<string>();
+    private readonly liveTooLarge = new Set<string>();
+    /** Latest lint request per document (see lintDocument). */
+    private readonly seqs = new Map<string, number>();
     private readonly disposables: vscode.Disposable[] = [];
     private disposed = false;
 
@@ -119,12 +133,17 @@ class LintingService implements vscode.Disposable {
     async lintDocument(doc: vscode.TextDocument, force = false): Promise<vscode.Diagnostic[]> {
         const key = doc.uri.toString();
         this.cancelTimer(key);
+        // Only the latest request for a document may publish: an earlier one that finishes late (after a
+        // config change, or after linting was turned off) would bring back stale diagnostics.
+        const seq = (this.seqs.get(key) ?? 0) + 1;
+        this.seqs.set(key, seq);
+        const stale = (): boolean => doc.isClosed || this.disposed || this.seqs.get(key) !== seq || (!force && !this.autoLint(doc));
         if (!force && !this.autoLint(doc)) {
             this.forget(doc, false);
             return [];
         }
         const setup = await this.configs.setupFor(this.folderOf(doc));
-        if (doc.isClosed) return [];
+        if (stale()) return [];
         const prompt = this.forced.has(key) || this.isPromptFile(doc.uri, doc.languageId, setup.config);
         this.verdicts.set(key, prompt);
         if (!prompt && !force) {
@@ -132,16 +151,22 @@ class LintingService implements vscode.Disposable {
             return [];
         }
         const linter = await setup.linter();
-        if (doc.isClosed || this.disposed) return [];
+        if (stale()) return [];
         return this.lintWith(doc, linter);
     }
 
     /** Findings of the document's current version (relinted synchronously when it changed), for the quick fixes. */
     currentFindings(doc: vscode.TextDocument): Finding[] | undefined {
-        const result = this.results.get(doc.uri.toString());
+        const key = doc.uri.toString();
+        const result = this.results.get(key);
         if (!result) return undefined;
-        if (result.version !== doc.version) this.lintWith(doc, result.linter);
-        return this.results.get(doc.uri.toString())?.findings;
+        if (result.version !== doc.version) {
+            // Code actions are asked for on every cursor move: relint a large stale document only via the timer.
+            if (docLength(doc) > LIVE_LINT_MAX_CHARS / 5) return undefined;
+            this.cancelTimer(key); // this relint replaces the pending one
+            this.lintWith(doc, result.linter);
+        }
+        return this.results.get(key)?.findings;
     }
 
     /** Token count (cl100k_base) of a prompt file; undefined for other documents. */
@@ -150,6 +175,7 @@ class LintingService implements vscode.Disposable {
         if (!(this.verdicts.get(key) ?? this.looksLikePrompt(doc))) return undefined;
         const cached = this.tokenCounts.get(key);
         if (cached?.version === doc.version) return cached.count;
+        if (docLength(doc) > LIVE_LINT_MAX_CHARS) return undefined;
         const count = countTokens(doc.getText());
         this.tokenCounts.set(key, { version: doc.version, count });
         return count;
@@ -184,6 +210,14 @@ class LintingService implements vscode.Disposable {
 
     private schedule(doc: vscode.TextDocument, delay: number): void {
         if (!this.autoLint(doc)) return;
+        if (docLength(doc) > LIVE_LINT_MAX_CHARS) {
+            const key = doc.uri.toString();
+            if (!this.liveTooLarge.has(key)) {
+                this.liveTooLarge.add(key);
+                this.services.logger.info(`${basename(doc.uri.path)} is over ${LIVE_LINT_MAX_CHARS.toLocaleString("en-US")} characters: linted on save and on request, not while typing.`);
+            }
+            return;
+        }
         const key = doc.uri.toString();
         this.cancelTimer(key);
         this.timers.set(key, setTimeout(() => {
@@ -215,6 +249,8 @@ class LintingService implements vscode.Disposable {
             this.forced.delete(key);
             this.verdicts.delete(key);
             this.tooLarge.delete(key);
+            this.liveTooLarge.delete(key);
+            this.seqs.delete(key);
         }
         if (!this.configs.hasConfigError(doc.uri)) this.diagnostics.delete(doc.uri);
     }
@@ -254,7 +290,8 @@ class LintingService implements vscode.Disposable {
         if (uri.scheme !== "file") return isPromptLanguage(languageId);
         const path = uri.fsPath;
         const { globs, base } = this.includeGlobs(uri, config);
-        if (this.matches(config.ignore, config.root ?? base ?? dirname(path), path)) return false;
+        if (/[\\/](node_modules|\.git)[\\/]/.test(path)) return false; // always skipped, as in the CLI
+        if (this.matches(config.ignore, config.root ?? base ?? dirname(path), path, true)) return false;
         if (isPromptLanguage(languageId)) return true;
         return this.matches(globs, base ?? dirname(path), path);
     }
@@ -268,7 +305,7 @@ class LintingService implements vscode.Disposable {
         return this.matches(globs, folder?.uri.fsPath ?? dirname(doc.uri.fsPath), doc.uri.fsPath);
     }
 
-    private matches(globs: readonly string[], base: string, path: string): boolean {
+    private matches(globs: readonly string[], base: string, path: string, orParentFolders = false): boolean {
         if (globs.length === 0) return false;
         const rel = relative(base, path);
         if (!rel || rel.startsWith("..") || isAbsolute(rel)) return false;
@@ -278,7 +315,11 @@ class LintingService implements vscode.Disposable {
             matcher = picomatch([...globs], { dot: true });
             this.matchers.set(key, matcher);
         }
-        return matcher(rel.split(sep).join("/"));
+        const parts = rel.split(sep);
+        if (matcher(parts.join("/"))) return true;
+        // An ignore glob naming a folder ("drafts", "**/fixtures") covers what is inside it, as in the CLI.
+        if (orParentFolders) for (let i = parts.length - 1; i > 0; i--) if (matcher(parts.slice(0, i).join("/"))) return true;
+        return false;
     }
 
     private setting<T>(doc: vscode.TextDocument, name: "enable" | "debounceMs", fallback: T): T {
@@ -327,7 +368,7 @@ class LintingService implements vscode.Disposable {
             const findings = this.currentFindings(doc) ?? [];
             const { edit, applied, skipped } = fixAllEdit(doc, findings);
             if (applied === 0) {
-                void vscode.window.showInformationMessage(findings.length ? `Promptsmith: none of the ${plural(findings.length, "problem")} has an automatic fix.` : "Promptsmith: no problems to fix.");
+                void vscode.window.showInformationMessage(findings.length ? (findings.length === 1 ? "Promptsmith: the problem has no automatic fix." : `Promptsmith: none of the ${plural(findings.length, "problem")} has an automatic fix.`) : "Promptsmith: no problems to fix.");
                 return;
             }
             if (!(await vscode.workspace.applyEdit(edit))) {

@@ -68,7 +68,7 @@ export function registerStatusBar(store: ModelStateStore): vscode.Disposable {
     model.command = "promptsmith.selectModel";
     const tokens = vscode.window.createStatusBarItem("promptsmith.tokens", vscode.StatusBarAlignment.Right, 99);
     tokens.name = "Promptsmith Prompt Tokens";
-    tokens.tooltip = "Tokens in this prompt file";
+    tokens.tooltip = "Tokens in this prompt file, counted with the cl100k_base tokenizer (GPT-4's); a local model's own tokenizer may count differently";
     disposables.push(model, tokens);
 
     const renderModel = (state: ModelState): void => {
