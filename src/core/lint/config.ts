@@ -552,17 +552,17 @@ export async function loadLintConfig(path: string, options: LoadLintConfigOption
     if (!ctx.trusted) {
         const n = config.customRules.length;
         if (n > 0) {
-            config.restricted.push(`Restricted Mode: ${n} custom rule${n === 1 ? "" : "s"} (${config.customRules.map((d) => customRuleId(d.id)).join(", ")}) from the workspace config were not loaded, as workspace regular expressions run only in a trusted workspace.`);
+            config.restricted.push(`Restricted Mode: ${n} custom rule${n === 1 ? "" : "s"} (${config.customRules.map((d) => customRuleId(d.id)).join(", ")}) from the workspace config ${n === 1 ? "was" : "were"} not loaded, as workspace regular expressions run only in a trusted workspace.`);
             config.customRules = [];
         }
         const l = config.lexicons.length;
         if (l > 0) {
-            config.restricted.push(`Restricted Mode: ${l} lexicon file${l === 1 ? "" : "s"} (${config.lexicons.map((x) => basename(x.path)).join(", ")}) named by the workspace config were not loaded, as workspace files are read only in a trusted workspace.`);
+            config.restricted.push(`Restricted Mode: ${l} lexicon file${l === 1 ? "" : "s"} (${config.lexicons.map((x) => basename(x.path)).join(", ")}) named by the workspace config ${l === 1 ? "was" : "were"} not loaded, as workspace files are read only in a trusted workspace.`);
             config.lexicons = [];
         }
         const patterns = config.allowlist.filter((a) => a.pattern !== undefined).length;
         if (patterns > 0) {
-            config.restricted.push(`Restricted Mode: ${patterns} allowlist pattern${patterns === 1 ? "" : "s"} from the workspace config were not used (exact allowlist texts still apply), as workspace regular expressions run only in a trusted workspace.`);
+            config.restricted.push(`Restricted Mode: ${patterns} allowlist pattern${patterns === 1 ? "" : "s"} from the workspace config ${patterns === 1 ? "was" : "were"} not used (exact allowlist texts still apply), as workspace regular expressions run only in a trusted workspace.`);
             config.allowlist = config.allowlist.filter((a) => a.pattern === undefined);
         }
     }
