@@ -424,10 +424,16 @@ class LintingService implements vscode.Disposable {
         for (const folder of folders) {
             const { config } = await this.configs.setupFor(folder.uri.fsPath);
             const { globs, base } = this.includeGlobs(folder.uri, config);
-            const root = vscode.Uri.file(base ?? folder.uri.fsPath);
+            // Never search above the workspace folder (a config in the home folder would make that the whole
+            // home folder); the globs are then applied from the folder and every hit is checked exactly.
+            const inside = base !== undefined && !relative(folder.uri.fsPath, base).startsWith("..") && !isAbsolute(relative(folder.uri.fsPath, base));
+            const root = vscode.Uri.file(inside ? base : folder.uri.fsPath);
             for (const glob of globs) {
                 if (token.isCancellationRequested) return [];
-                for (const uri of await vscode.workspace.findFiles(new vscode.RelativePattern(root, glob), "**/node_modules/**", undefined, token)) found.set(uri.toString(), uri);
+                // No exclude argument: the user's files.exclude applies; node_modules is dropped by isPromptFile.
+                for (const uri of await vscode.workspace.findFiles(new vscode.RelativePattern(root, glob), undefined, undefined, token)) {
+                    if (this.isPromptFile(uri, undefined, config)) found.set(uri.toString(), uri);
+                }
             }
         }
         return [...found.values()].sort((a, b) => a.fsPath.localeCompare(b.fsPath));
