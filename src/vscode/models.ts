@@ -154,6 +154,8 @@ class ModelController implements vscode.Disposable {
     private lastSetting: string | undefined;
     private inFlight = 0;
     private downloading = false;
+    /** Cancels a running download; the extension's shutdown uses it too, so no download outlives the window. */
+    private downloadAbort: AbortController | undefined;
 
     constructor(private readonly services: Services) {
         // Activation: no file is read and no process started; the state only names the selected model.
@@ -179,6 +181,7 @@ class ModelController implements vscode.Disposable {
 
     dispose(): void {
         this.loadAbort?.abort();
+        this.downloadAbort?.abort();
         for (const d of this.disposables.splice(0)) d.dispose();
     }
 
@@ -503,6 +506,7 @@ class ModelController implements vscode.Disposable {
                 { location: vscode.ProgressLocation.Notification, title: `Downloading ${model.displayName}`, cancellable: true },
                 (progress, token) => {
                     const abort = new AbortController();
+                    this.downloadAbort = abort;
                     const onCancel = token.onCancellationRequested(() => abort.abort());
                     let reported = 0;
                     return downloadModel({
@@ -535,6 +539,7 @@ class ModelController implements vscode.Disposable {
             return;
         } finally {
             this.downloading = false;
+            this.downloadAbort = undefined;
         }
         this.services.logger.info(`Downloaded ${model.displayName} to ${file}`);
         await this.selectModelPath(file).catch(() => undefined);
