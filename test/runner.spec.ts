@@ -113,6 +113,8 @@ test("a repeated deterministic request is a cache hit; random sampling is never 
 });
 
 test("killing the runner mid-generation gives a typed error and the next request works", async () => {
+    const exits: Array<{ expected: boolean; signal: string | null }> = [];
+    const sub = client.onExit((e) => exits.push({ expected: e.expected, signal: e.signal }));
     let pid: number | undefined;
     const run = client.generate(story({ temperature: 0.9, maxTokens: 1500 }), {
         cache: false,
@@ -132,6 +134,8 @@ test("killing the runner mid-generation gives a typed error and the next request
     const next = await client.generate(story({ temperature: 0, maxTokens: 8 }), { cache: false });
     assert.equal(next.metrics.outputTokens, 8);
     assert.notEqual(client.pid, pid, "a fresh runner process");
+    sub.dispose();
+    assert.deepEqual(exits, [{ expected: false, signal: "SIGKILL" }], "exit listeners hear about an unexpected end (the editor marks the model unloaded)");
 });
 
 test("truncated and corrupted copies of the model give clear errors, and the caller carries on", async () => {
@@ -243,12 +247,15 @@ test("cancelling or disposing while the runner starts never leaves a request or 
 
     // Dispose in the middle of generation: the request ends as shut down and the process is gone.
     const busy = new RunnerClient({ workerPath: builtFile("runner.mjs") });
+    const busyExits: boolean[] = [];
+    busy.onExit((e) => busyExits.push(e.expected));
     let pid: number | undefined;
     const running = busy.generate(story({ temperature: 0.9, maxTokens: 1800 }), { cache: false, onText: () => { pid ??= busy.pid; } });
     while (pid === undefined) await new Promise((r) => setTimeout(r, 5));
     await busy.dispose();
     await assert.rejects(running, isCode("ABORTED"));
     assert.throws(() => process.kill(pid!, 0), /ESRCH/, "the runner process has exited");
+    assert.deepEqual(busyExits, [true], "a disposed runner's exit is expected");
 });
 
 test("a missing runner build is reported as such, naming the file", async () => {

@@ -154,6 +154,7 @@ class ModelController implements vscode.Disposable {
     private lastSetting: string | undefined;
     private inFlight = 0;
     private downloading = false;
+    private runnerWatch: vscode.Disposable | undefined;
     /** Cancels a running download; the extension's shutdown uses it too, so no download outlives the window. */
     private downloadAbort: AbortController | undefined;
 
@@ -177,6 +178,18 @@ class ModelController implements vscode.Disposable {
             vscode.workspace.onDidGrantWorkspaceTrust(() => this.settingChanged()),
             registerStatusBar(this.store),
         );
+    }
+
+    /** When the runner process dies while a model is loaded (out of memory, killed), the model is no longer ready. */
+    private watchRunner(): void {
+        if (this.runnerWatch) return;
+        this.runnerWatch = this.services.runner().onExit((e) => {
+            const st = this.store.current;
+            if (e.expected || (st.kind !== "ready" && st.kind !== "generating")) return;
+            this.services.logger.warn(`The model process ended (${e.signal ?? `exit code ${e.code}`}); ${path.basename(st.path)} is no longer loaded.`);
+            this.store.set({ kind: "none", path: st.path });
+        });
+        this.disposables.push(this.runnerWatch);
     }
 
     dispose(): void {
@@ -309,6 +322,7 @@ class ModelController implements vscode.Disposable {
                 };
                 const started = performance.now();
                 try {
+                    this.watchRunner();
                     const result = await this.services.runner().generate(
                         {
                             modelPath: file,

@@ -33,6 +33,13 @@ export interface GenerateOptions {
     cache?: boolean;
 }
 
+/** The runner process ended; `expected` when the caller disposed it or killed it after an abort. */
+export interface RunnerExit {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    expected: boolean;
+}
+
 export interface RunnerInfo {
     pid: number;
     backend: string;
@@ -69,6 +76,7 @@ export class RunnerClient {
     private stderrTail: string[] = [];
     private disposed = false;
     readonly latency = new LatencyTracker();
+    private readonly exitListeners = new Set<(e: RunnerExit) => void>();
     readonly cache: ResponseCache | undefined;
     private readonly logger: Logger;
 
@@ -84,6 +92,12 @@ export class RunnerClient {
 
     get runnerInfo(): RunnerInfo | undefined {
         return this.info;
+    }
+
+    /** Called whenever a runner process ends (a loaded model is gone with it). */
+    onExit(listener: (e: RunnerExit) => void): { dispose(): void } {
+        this.exitListeners.add(listener);
+        return { dispose: () => this.exitListeners.delete(listener) };
     }
 
     /** Generates text. Requests run one at a time, in order. */
@@ -329,6 +343,14 @@ export class RunnerClient {
                     ...(detail ? { detail } : {}),
                 });
             readyReject(failure());
+            const expected = this.disposed || [...this.pending.values()].some((p) => p.killedForAbort);
+            for (const l of this.exitListeners) {
+                try {
+                    l({ code, signal, expected });
+                } catch (e) {
+                    this.logger.warn(`runner: exit listener failed: ${e instanceof Error ? e.message : String(e)}`);
+                }
+            }
             for (const p of this.pending.values()) {
                 if (this.disposed) {
                     p.reject(new PromptsmithError({ code: "ABORTED", message: "The model runner was shut down before the request finished." }));
