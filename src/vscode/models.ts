@@ -173,6 +173,11 @@ class ModelController implements vscode.Disposable {
             cmd("promptsmith.downloadRecommendedModel", () => this.downloadRecommended()),
             vscode.workspace.onDidChangeConfiguration((e) => {
                 if (e.affectsConfiguration(`${SECTION}.modelPath`)) this.settingChanged();
+                else if (["threads", "contextSize", "gpuLayers"].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+                    // The next request reloads the model with the new settings: until then it is not "ready".
+                    const st = this.store.current;
+                    if (st.kind === "ready") this.store.set({ kind: "none", path: st.path });
+                }
             }),
             // Trusting the folder makes a workspace-level model path count.
             vscode.workspace.onDidGrantWorkspaceTrust(() => this.settingChanged()),
