@@ -296,12 +296,20 @@ const steps = [
                 return pos && Number(pos[1]) === idLine && Number(pos[2]) >= idColumn && Number(pos[2]) < idColumn + ID.length ? pos[0] : false;
             }, 5_000);
             await page.keyboard.press("Control+.");
-            // The code action menu (its rows are the quick fixes).
+            let pressedAt = Date.now();
+            // The code action menu (its rows are the quick fixes). When Ctrl+. came before VS Code had asked
+            // the provider for this position (seen about once in five CI runs), it shows nothing: ask again.
             const menuRows = page.locator(".action-widget .monaco-list-row");
             const titles = await until("the quick fix menu", async () => {
                 const t = (await menuRows.allInnerTexts()).map((x) => norm(x).replace(/\s+/g, " ").trim()).filter(Boolean);
-                return t.some((x) => /身份证号/.test(x)) ? t : false;
-            }, 10_000);
+                if (t.some((x) => /身份证号/.test(x))) return t;
+                if (t.length === 0 && Date.now() - pressedAt > 2_000) {
+                    await page.keyboard.press("Escape");
+                    await page.keyboard.press("Control+.");
+                    pressedAt = Date.now();
+                }
+                return false;
+            }, 15_000);
             await screenshot("quick-fixes");
             const want = /Replace with \[身份证号\]/;
             let chosen;
