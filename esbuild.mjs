@@ -1,6 +1,7 @@
-// Bundles the extension host entry, the model runner process and the CLI.
+// Bundles the extension host entry, the model runner process, the CLI and the webview UIs.
 // node-llama-cpp is ESM-only with native binaries: it stays external and is loaded with import().
 import * as esbuild from "esbuild";
+import { cpSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 
 const production = process.argv.includes("--production");
 const watch = process.argv.includes("--watch");
@@ -31,6 +32,29 @@ const builds = [
         banner: { js: "#!/usr/bin/env node\nimport { createRequire as __psCreateRequire } from 'node:module'; const require = __psCreateRequire(import.meta.url);" },
     },
 ];
+
+// Webview UIs: every webview/<name>/main.ts becomes dist/webview/<name>.js (+ <name>.css when it imports
+// CSS), for the browser, with @vscode-elements/elements bundled in. Loaded by src/vscode/webview/html.ts.
+const webviews = readdirSync("webview", { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== "common" && existsSync(`webview/${d.name}/main.ts`))
+    .map((d) => d.name);
+for (const name of webviews) {
+    builds.push({
+        bundle: true,
+        platform: "browser",
+        target: "chrome120",
+        format: "esm",
+        sourcemap: production ? false : "inline",
+        minify: production,
+        entryPoints: { [name]: `webview/${name}/main.ts` },
+        outdir: "dist/webview",
+        logLevel: "warning",
+    });
+}
+// Shared stylesheet and the codicon font the Elements components use for their icons.
+mkdirSync("dist/webview/codicons", { recursive: true });
+cpSync("webview/common/common.css", "dist/webview/common.css");
+for (const f of ["codicon.css", "codicon.ttf"]) cpSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/codicons/${f}`);
 
 if (watch) {
     const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));

