@@ -14,6 +14,7 @@
 //   --extension-path  run the suite against another copy of the extension, e.g. one installed from the
 //                     VSIX (scripts/package.mjs --verify does that); default: the repository root
 //   --trusted, --restricted  run only that pass; default: both
+//   --files a.test.ts,b.test.ts  only these test files in the trusted pass (while developing; CI runs all)
 // Env: PROMPTSMITH_VSCODE_TEST_TIMEOUT  limit per pass in seconds (default 180)
 //      PROMPTSMITH_TEST_MODEL           the test model (default ../shared/models/stories260K.gguf)
 //      PROMPTSMITH_VSCODE_TEST_KEEP=1   keep the temporary folder (logs, workspace) even on success
@@ -58,7 +59,10 @@ const testDir = join(root, "test/vscode");
 const RESTRICTED_TESTS = "restricted.test.ts";
 /** The line restricted.test.ts logs when it wants the folder trusted (its GRANT_TRUST_REQUEST). */
 const GRANT_TRUST_REQUEST = "driver: grant workspace trust";
-const allTests = readdirSync(testDir).filter((f) => f.endsWith(".test.ts")).sort();
+const filesArg = process.argv.indexOf("--files");
+const onlyFiles = filesArg >= 0 ? new Set((process.argv[filesArg + 1] ?? "").split(",").map((f) => f.trim()).filter(Boolean)) : undefined;
+const allTests = readdirSync(testDir).filter((f) => f.endsWith(".test.ts") && (!onlyFiles || onlyFiles.has(f) || f === RESTRICTED_TESTS)).sort();
+if (onlyFiles) for (const f of onlyFiles) if (!existsSync(join(testDir, f))) fail(`--files: ${join(testDir, f)} does not exist`);
 const PASSES = {
     trusted: {
         tests: allTests.filter((f) => f !== RESTRICTED_TESTS),
@@ -133,7 +137,7 @@ async function runPass(name) {
     let counts;
 
     // 1. Bundle the suite: one entry that imports the pass's *.test.ts, then re-exports index.ts's run().
-    const bundle = join(root, `dist-test/vscode-suite${name === "trusted" ? "" : `-${name}`}.cjs`);
+    const bundle = join(root, `dist-test/vscode-suite${name === "trusted" ? "" : `-${name}`}-${process.pid}.cjs`);
     await esbuild.build({
         stdin: {
             contents: [...pass.tests.map((f) => `import "./${f}";`), 'export { run } from "./index.ts";'].join("\n"),
