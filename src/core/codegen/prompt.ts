@@ -94,18 +94,35 @@ function commentLines(text: string, comment: [string, string] | undefined): stri
         .join("\n");
 }
 
+/** The line that introduces the context blocks in the prompt (followed by a blank line). */
+export const CONTEXT_INTRO = "Existing code for context (keep its style; use it, do not repeat it):\n\n";
+
+/** Whether a snippet adds anything to the prompt (snippets of only whitespace are left out). */
+export function isEmptySnippet(snippet: Pick<ContextSnippet, "code">): boolean {
+    return snippet.code.trim() === "";
+}
+
+/**
+ * One context snippet as the prompt shows it: its label, then its code in a fence tagged with its
+ * language. `index` (0-based) names an unlabelled snippet ("Context 1"). The prompt separates blocks
+ * with a blank line, so a block costs `renderContextBlock(...) + "\n\n"` (what context packing counts).
+ */
+export function renderContextBlock(snippet: ContextSnippet, index = 0): string {
+    const code = toLf(snippet.code).replace(/\n+$/, "");
+    const label = snippet.label.trim() || `Context ${index + 1}`;
+    const tag = normalizeLanguage(snippet.language) || languageFromPath(label) || "";
+    const fence = fenceFor(code);
+    return `${label}:\n${fence}${tag}\n${code}\n${fence}`;
+}
+
 function renderContext(snippets: ContextSnippet[] | undefined): string {
     const blocks: string[] = [];
     for (const [i, snippet] of (snippets ?? []).entries()) {
-        const code = toLf(snippet.code).replace(/\n+$/, "");
-        if (code.trim() === "") continue;
-        const label = snippet.label.trim() || `Context ${i + 1}`;
-        const tag = normalizeLanguage(snippet.language) || languageFromPath(label) || "";
-        const fence = fenceFor(code);
-        blocks.push(`${label}:\n${fence}${tag}\n${code}\n${fence}`);
+        if (isEmptySnippet(snippet)) continue;
+        blocks.push(renderContextBlock(snippet, i));
     }
     if (blocks.length === 0) return "";
-    return `Existing code for context (keep its style; use it, do not repeat it):\n\n${blocks.join("\n\n")}\n\n`;
+    return `${CONTEXT_INTRO}${blocks.join("\n\n")}\n\n`;
 }
 
 function inferLanguage(req: CodegenRequest): string {
