@@ -17,6 +17,8 @@ export type ErrorCode =
     | "DOWNLOAD_FAILED" // network error or interrupted download
     | "CHECKSUM_MISMATCH" // the downloaded file is not the expected one
     | "ABORTED" // the user cancelled before anything was produced (e.g. during a download)
+    | "PROMPT_FILE_INVALID" // a prompt file (*.prompt.md) cannot be used: front matter syntax, types or ranges
+    | "PROMPT_VARIABLE_MISSING" // a prompt file's {{variable}} has no value and no default
     | "INTERNAL"; // a bug: reported with as much detail as we have
 
 export interface ErrorInfo {
