@@ -4,6 +4,8 @@ import * as vscode from "vscode";
 import { createServices } from "./vscode/services.ts";
 import { getModelState, registerModels, selectModelPath } from "./vscode/models.ts";
 import { lintDocumentNow, promptTokenCount, registerLinting } from "./vscode/linting.ts";
+import { checkPromptFileNow, registerPromptFiles } from "./vscode/promptFiles.ts";
+import { monitoringModel, monitoringViewModel, registerMonitoring } from "./vscode/monitoring.ts";
 
 /** What activate() returns: for the in-editor test suite and for other extensions. */
 export interface PromptsmithApi {
@@ -11,6 +13,9 @@ export interface PromptsmithApi {
     selectModelPath: typeof selectModelPath;
     lintDocumentNow: typeof lintDocumentNow;
     promptTokenCount: typeof promptTokenCount;
+    checkPromptFileNow: typeof checkPromptFileNow;
+    monitoringModel: typeof monitoringModel;
+    monitoringViewModel: typeof monitoringViewModel;
 }
 
 export function activate(context: vscode.ExtensionContext): PromptsmithApi {
@@ -20,8 +25,10 @@ export function activate(context: vscode.ExtensionContext): PromptsmithApi {
         context.subscriptions.push(vscode.commands.registerCommand("promptsmith.showLog", () => services.channel.show()));
         registerModels(services);
         registerLinting(services);
+        registerPromptFiles(services);
+        registerMonitoring(services);
         services.logger.info(`Promptsmith activated in ${(performance.now() - started).toFixed(1)} ms`);
-        return { getModelState, selectModelPath, lintDocumentNow, promptTokenCount };
+        return { getModelState, selectModelPath, lintDocumentNow, promptTokenCount, checkPromptFileNow, monitoringModel, monitoringViewModel };
     } catch (e) {
         services.logger.error(`Activation failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
         void vscode.window.showErrorMessage("Promptsmith could not start. See its log for details.", "Open Log").then((choice) => {

@@ -28,9 +28,9 @@ export interface MonitoringRow {
     detail?: string;
     requests: number;
     errors: number;
-    /** End-to-end latency of the successful requests, in milliseconds. */
+    /** Total time of the requests that did not fail, in milliseconds (percentiles). */
     latencyMs?: { p50: number; p95: number; p99: number };
-    /** Output tokens per second (generation speed), averaged over the requests that report it. */
+    /** Output tokens per second (generation speed): the median over the requests that generated (cache hits left out). */
     tokensPerSecond?: number;
     /** Share of requests answered from the response cache, 0–1. */
     cacheHitRate?: number;
@@ -126,10 +126,10 @@ export interface MonitoringColumn {
 export const METRIC_COLUMNS: readonly MonitoringColumn[] = [
     { id: "requests", header: "Requests", description: "Runs in the time window", cell: (r) => formatCount(r.requests) },
     { id: "errors", header: "Errors", description: "Runs that ended with an error", cell: (r) => formatCount(r.errors) },
-    { id: "p50", header: "P50 (ms)", description: "Median latency of a complete request, in milliseconds", cell: (r) => formatMs(r.latencyMs?.p50) },
+    { id: "p50", header: "P50 (ms)", description: "Median total time of a request, in milliseconds", cell: (r) => formatMs(r.latencyMs?.p50) },
     { id: "p95", header: "P95 (ms)", description: "95th percentile latency, in milliseconds", cell: (r) => formatMs(r.latencyMs?.p95) },
     { id: "p99", header: "P99 (ms)", description: "99th percentile latency, in milliseconds", cell: (r) => formatMs(r.latencyMs?.p99) },
-    { id: "tps", header: "Speed (tok/s)", description: "Output tokens per second", cell: (r) => formatRate(r.tokensPerSecond) },
+    { id: "tps", header: "Speed (tok/s)", description: "Output tokens per second (median; cache hits left out)", cell: (r) => formatRate(r.tokensPerSecond) },
     { id: "cache", header: "Cache hits (%)", description: "Share of requests answered from the response cache", cell: (r) => formatPercent(r.cacheHitRate) },
     { id: "flagged", header: "Flagged (%)", description: "Share of outputs flagged by the output linter (refusals, personal data, secrets)", cell: (r) => formatPercent(r.flaggedRate) },
     {
