@@ -89,16 +89,16 @@ export const NO_DATA = "—";
 const grouped = (n: number, digits: number): string =>
     n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-/** Milliseconds: "0.4", "12.5", "312", "1,204". */
+/** Milliseconds: "0.4", "8.5", "12", "312", "1,204" (a decimal only below 10). */
 export function formatMs(ms: number | undefined): string {
     if (ms === undefined || !Number.isFinite(ms)) return NO_DATA;
-    return grouped(ms, ms < 100 ? 1 : 0);
+    return grouped(ms, ms < 10 ? 1 : 0);
 }
 
-/** Tokens per second: "8.3", "412". */
+/** Tokens per second: "0.8", "8.3", "80", "412" (a decimal only below 10). */
 export function formatRate(v: number | undefined): string {
     if (v === undefined || !Number.isFinite(v)) return NO_DATA;
-    return grouped(v, v < 100 ? 1 : 0);
+    return grouped(v, v < 10 ? 1 : 0);
 }
 
 /** A share 0–1 as a percentage without the sign (the header says %): "0", "2.5", "100". */

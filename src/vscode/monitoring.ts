@@ -17,7 +17,7 @@ import {
     type ToHost,
     type ToView,
 } from "../protocol/monitoring.ts";
-import { localStore } from "./localData.ts";
+import { localStore, type LocalStore } from "./localData.ts";
 import type { Services } from "./services.ts";
 import { WebviewChannel } from "./webview/channel.ts";
 import { webviewHtml, webviewOptions } from "./webview/html.ts";
@@ -243,10 +243,12 @@ async function clearMonitoringData(services: Services, skipConfirmation: boolean
 }
 
 let view: MonitoringView | undefined;
+let registeredServices: Services | undefined;
 
 export function registerMonitoring(services: Services): void {
     const provider = new MonitoringView(services);
     view = provider;
+    registeredServices = services;
     services.context.subscriptions.push(
         provider,
         { dispose: () => (view = view === provider ? undefined : view) },
@@ -264,6 +266,12 @@ export function registerMonitoring(services: Services): void {
             }
         }),
     );
+}
+
+/** For tests: the local history store the view reads (the extension's one, shared with the history). */
+export function monitoringStore(): LocalStore {
+    if (!registeredServices) throw new Error("Promptsmith's Monitoring view is not registered");
+    return localStore(registeredServices);
 }
 
 /** For tests: the view's numbers for `window` (default: the view's window), built from the store now. */
