@@ -1,9 +1,22 @@
 // Planning the edit that puts generated code into a document, and finding its place again after the
 // document changed (rebaseEdit).
-import { describe, it } from "node:test";
+// The last suite runs the whole path once with the real test model (stories260K.gguf, through the
+// built runner): budget, conversation, context, input check, generation, extraction, output check,
+// edit plan and rebase. Needs the .md loader and a build (dist/runner.mjs):
+//   node --import tsx --import ./scripts/md-loader.mjs --test test/codegen-edit.spec.ts
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { checkInput, checkOutput } from "../src/core/codegen/checks.ts";
+import { contextBudget, packContext } from "../src/core/codegen/context.ts";
+import { Conversation, toHistory } from "../src/core/codegen/conversation.ts";
 import { eolOf, planEdit, rebaseEdit, type PlannedEdit } from "../src/core/codegen/edit.ts";
+import { extractCode } from "../src/core/codegen/extract.ts";
+import { buildCodegenPrompt } from "../src/core/codegen/prompt.ts";
 import { PromptsmithError } from "../src/core/errors.ts";
+import { createLinter, knownRuleIds } from "../src/core/lint/index.ts";
+import { defaultLintConfig } from "../src/core/lint/config.ts";
+import { RunnerClient } from "../src/core/runner/client.ts";
+import { builtFile, testModelPath } from "./support/env.ts";
 
 const L = (...lines: string[]): string => lines.join("\n");
 
@@ -245,5 +258,62 @@ describe("rebaseEdit", () => {
         const nf = planEdit({ mode: "newFile" }, "x = 1\n");
         assert.equal(rebaseEdit(nf, "", 1).status, "same");
         assert.equal(rebaseEdit(nf, "typed", 2).status, "conflict");
+    });
+});
+
+describe("the whole path with the real model", () => {
+    const modelPath = testModelPath();
+    const client = new RunnerClient({ workerPath: builtFile("runner.mjs") });
+    after(() => client.dispose());
+
+    it("Edit Selection with Instruction: the prompt fits the model's window, the answer becomes a checked, rebased edit", async () => {
+        // Every token of a byte-level tokenizer covers at least one UTF-8 byte (plus one for a leading
+        // space marker): a cheap counter that can only over-count the model's own tokens.
+        const upper = (s: string) => Buffer.byteLength(s, "utf8") + 1;
+        const doc = ["import { log } from './log';", "", "export class Store {", "    private items: string[] = [];", "", "    add(item: string): void {", "        this.items.push(item);", "    }", "}", ""].join("\n");
+        const selStart = doc.indexOf("    add(item");
+        const selEnd = doc.indexOf("    }\n}") + "    }\n".length;
+        const selection = doc.slice(selStart, selEnd);
+        const conversation = new Conversation([{ requirements: "Write a Store class that keeps strings.", language: "typescript", answer: "export class Store {}", at: Date.now() - 60_000 }]);
+        const instruction = "Log every added item.";
+        const maxTokens = 24;
+
+        const bare = buildCodegenPrompt({ requirements: "", language: "typescript", edit: { code: selection, instruction } });
+        const measured = await client.countTokens({ modelPath, texts: [bare.completion] });
+        const budget = contextBudget({ contextSize: measured.contextSize, maxTokens, promptTokens: measured.counts[0]!, share: 0.5 });
+        assert.ok(budget > 0, `budget ${budget} in a window of ${measured.contextSize}`);
+        const history = conversation.fit(Math.floor(budget / 2), upper);
+        const packed = packContext([
+            { id: "sel", kind: "selection", label: "Selection", code: selection, language: "typescript" },
+            { id: "cur", kind: "currentFile", label: "src/store.ts", code: doc.repeat(30), focusOffset: selStart },
+        ], budget - history.tokens, upper);
+        assert.ok(packed.tokens + history.tokens <= budget);
+        const built = buildCodegenPrompt({ requirements: "", language: "typescript", edit: { code: selection, instruction }, context: packed.snippets, history: toHistory(history.turns) });
+
+        const linter = await createLinter(defaultLintConfig(knownRuleIds()));
+        const input = checkInput(linter, [{ source: "Instruction", text: instruction }, ...packed.snippets.map((s) => ({ source: s.label, text: s.code }))], "error");
+        assert.equal(input.blocked, false, JSON.stringify(input.findings));
+
+        const result = await client.generate({ modelPath, prompt: { system: built.system, user: built.user, completion: built.completion, mode: "auto" }, sampling: { temperature: 0, maxTokens } }, { cache: false });
+        // The packed prompt really fits the model's window with room for the answer.
+        assert.ok(result.metrics.promptTokens + maxTokens <= result.metrics.contextSize, `${result.metrics.promptTokens} prompt tokens + ${maxTokens} in ${result.metrics.contextSize}`);
+        const answer = result.mode === "completion" ? built.responsePrefix + result.text : result.text;
+        const extracted = extractCode(answer, { language: built.language });
+        // The test model writes stories, not code: whatever it wrote is what the edit carries.
+        const code = extracted.code.trim() === "" ? "// (the test model wrote nothing)" : extracted.code;
+        const output = checkOutput(linter, code);
+        assert.equal(output.blocked, false);
+
+        const plan = planEdit({ mode: "replace", uri: "file:///src/store.ts", documentText: doc, version: 1, start: selStart, end: selEnd, languageId: "typescript" }, code);
+        assert.equal(plan.after.slice(0, selStart), doc.slice(0, selStart));
+        assert.ok(plan.after.endsWith("}\n"), "the text after the selection is kept");
+        for (const line of plan.newText.split("\n").filter((l) => l.trim() !== "")) assert.ok(line.startsWith("    "), `re-indented: ${JSON.stringify(line)}`);
+        const edited = "// header added while the preview was open\n" + doc;
+        const rebased = rebaseEdit(plan, edited, 2);
+        assert.equal(rebased.status, "rebased");
+        assert.equal(rebased.status === "rebased" && rebased.plan.after, "// header added while the preview was open\n" + plan.after);
+
+        conversation.add({ requirements: instruction, language: built.language, answer: code, at: Date.now() });
+        assert.equal(conversation.length, 2);
     });
 });

@@ -126,6 +126,83 @@ describe("buildCodegenPrompt", () => {
         assert.ok(p.user.includes("Context 2:\n```\ny = 2\n```"));
     });
 
+    it("a follow-up with earlier turns of the conversation (snapshot)", () => {
+        const p = buildCodegenPrompt({
+            requirements: "Now add pytest tests for it, including the edge cases.",
+            language: "python",
+            history: [
+                { requirements: "Write `slugify(title: str) -> str`: lower case, runs of other characters become one hyphen, no hyphens at the ends.", code: "import re\n\ndef slugify(title: str) -> str:\n    return re.sub(r\"[^a-z0-9]+\", \"-\", title.lower()).strip(\"-\")\n" },
+                { requirements: "Make it keep digits and accept an optional `max_len`.", code: "def slugify(title: str, max_len: int | None = None) -> str:\n    s = re.sub(r\"[^a-z0-9]+\", \"-\", title.lower()).strip(\"-\")\n    return s[:max_len].rstrip(\"-\") if max_len else s" },
+            ],
+            context: [{ label: "app/text.py", code: "import re\n" }],
+        });
+        // Earlier turns come first, oldest first, then the new request.
+        const first = p.user.indexOf("Write `slugify");
+        const second = p.user.indexOf("Make it keep digits");
+        const now = p.user.indexOf("Now add pytest tests");
+        assert.ok(first >= 0 && first < second && second < now, "oldest first, then the new request");
+        assert.ok(p.completion.indexOf("# Make it keep digits") < p.completion.indexOf("# Now add pytest tests"));
+        assert.ok(p.completion.endsWith(p.responsePrefix));
+        assertSnapshot("codegen/python-history", show(p));
+    });
+
+    it("history: a code fence inside an earlier answer cannot break out; empty turns are left out", () => {
+        const p = buildCodegenPrompt({
+            requirements: "Add a section.",
+            language: "markdown",
+            history: [{ requirements: "Write a README.", code: "# Tool\n\n" + F + "sh\ntool --help\n" + F }, { requirements: " ", code: "\n" }],
+        });
+        assert.ok(p.user.includes("Your answer:\n\n````markdown\n# Tool"));
+        assert.equal(p.user.split("Earlier request:").length, 2, "one earlier turn");
+        const none = buildCodegenPrompt({ requirements: "Add a section.", language: "markdown", history: [] });
+        assert.ok(!none.user.includes("Earlier"));
+    });
+
+    it("Edit Selection with Instruction (snapshot)", () => {
+        const p = buildCodegenPrompt({
+            requirements: "Parse durations like \"1h30m\".",
+            language: "typescript",
+            edit: {
+                code: "    export function parse(text: string): number {\n        return Number(text);\n    }\n",
+                instruction: "Throw a DurationError when the text is not a number.",
+            },
+            context: [{ label: "src/errors.ts", code: "export class DurationError extends Error {}" }],
+        });
+        assert.ok(p.system.includes("complete replacement"));
+        assert.ok(p.user.includes("Instruction:\n\nThrow a DurationError"));
+        assert.ok(p.user.includes("Parse durations like"), "the requirements are background");
+        assert.ok(p.completion.endsWith("New code:\n\n```typescript\n"));
+        assertSnapshot("codegen/typescript-edit", show(p));
+    });
+
+    it("edit: with history, without background (requirements empty or the same as the instruction), completion for an unknown language", () => {
+        const p = buildCodegenPrompt({
+            requirements: "Add logging.",
+            language: "go",
+            edit: { code: "func run() error {\n\treturn nil\n}", instruction: "Add logging." },
+            history: [{ requirements: "Write run().", code: "func run() error {\n\treturn nil\n}" }],
+        });
+        assert.ok(!p.user.includes("background"));
+        assert.ok(p.user.startsWith("Earlier in this conversation"));
+        assert.ok(p.completion.startsWith("// Earlier tasks in this session"));
+        assert.ok(p.completion.includes("// Instruction:\n// Add logging.\n\nOriginal code:"));
+        const plain = buildCodegenPrompt({ requirements: "", edit: { code: "x", instruction: "Double it." } });
+        assert.equal(plain.language, "");
+        assert.ok(plain.completion.includes("Instruction:\nDouble it.\n\nOriginal code:\n\n```\nx\n```\n\nNew code:"));
+        assertSnapshot("codegen/edit-plain-with-history", show(p) + "\n=== plain\n" + show(plain));
+    });
+
+    it("edit: an empty instruction or empty code is refused with a fix", () => {
+        for (const edit of [{ code: "x = 1", instruction: "  " }, { code: " \n", instruction: "Rename x." }]) {
+            assert.throws(() => buildCodegenPrompt({ requirements: "", language: "python", edit }), (e: unknown) => {
+                assert.ok(e instanceof PromptsmithError);
+                assert.equal(e.code, "INVALID_ARGUMENT");
+                assert.ok(e.fix && /Edit Selection with Instruction/.test(e.fix));
+                return true;
+            });
+        }
+    });
+
     it("rejects empty requirements with INVALID_ARGUMENT and a fix", () => {
         for (const requirements of ["", "  \n\t\r\n "]) {
             assert.throws(() => buildCodegenPrompt({ requirements, language: "python" }), (e: unknown) => {
