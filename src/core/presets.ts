@@ -188,16 +188,15 @@ export function suggestKey(key: string, known: readonly string[]): string | unde
     return best?.key;
 }
 
+/** Edits (insert, delete, replace, swap two neighbours) between two strings. */
 function editDistance(a: string, b: string): number {
-    const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+    const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
     for (let i = 1; i <= a.length; i++) {
-        let diag = prev[0]!;
-        prev[0] = i;
         for (let j = 1; j <= b.length; j++) {
-            const tmp = prev[j]!;
-            prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-            diag = tmp;
+            const row = d[i]!;
+            row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
         }
     }
-    return prev[b.length]!;
+    return d[a.length]![b.length]!;
 }

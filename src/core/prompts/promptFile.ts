@@ -225,7 +225,7 @@ const TYPE_WORDS: Record<string, string> = {
     string: "text",
     number: "a number",
     integer: "a whole number",
-    boolean: "true or false",
+    boolean: "true/false",
     array: "a list",
 };
 
@@ -564,12 +564,23 @@ function checkFrontMatter(doc: Document, data: unknown, base: number, diags: Dia
             }
             continue;
         }
+        if (e.propertyName !== undefined || e.keyword === "propertyNames") {
+            // A variable name that is not a valid name (ajv reports the pattern and the propertyNames wrapper).
+            const bad = e.propertyName ?? String((e.params as { propertyName: string }).propertyName);
+            const id = [...path, bad].join("/");
+            if (seen.has(id)) continue;
+            seen.add(id);
+            invalid.add(id);
+            const r = nodeAt(doc, [...path, bad]).pair?.key?.range ?? [0, 0];
+            diags.add("front-matter-invalid", "error", `"${bad}" is not a valid variable name: use letters, digits, _ and -, starting with a letter or _.`, base + r[0], base + r[1]);
+            continue;
+        }
         const id = path.join("/");
         if (seen.has(id) || [...seen].some((s) => id.startsWith(`${s}/`))) continue;
         seen.add(id);
         invalid.add(id);
         const { node, pair } = nodeAt(doc, path);
-        let r = node?.range && node.range[0] !== node.range[1] ? node.range : pair?.key?.range ?? node?.range ?? [0, 0];
+        const r = node?.range && node.range[0] !== node.range[1] ? node.range : pair?.key?.range ?? node?.range ?? [0, 0];
         const label = describePath(path);
         const value = path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), data);
         let message: string;
@@ -580,13 +591,6 @@ function checkFrontMatter(doc: Document, data: unknown, base: number, diags: Dia
             if (path.length > 2) invalid.add(`sampling/${key}`);
         } else if (e.keyword === "type") {
             message = `${label} must be ${typeWords(e.params.type)}, not ${JSON.stringify(value)}.`;
-        } else if (e.keyword === "propertyNames") {
-            const bad = String((e.params as { propertyName: string }).propertyName);
-            const p = nodeAt(doc, [...path, bad]).pair;
-            r = p?.key?.range ?? r;
-            message = `"${bad}" is not a valid variable name: use letters, digits, _ and -, starting with a letter or _.`;
-            invalid.add([...path, bad].join("/"));
-            invalid.delete(id);
         } else if (e.keyword === "minLength" || e.keyword === "pattern") {
             message = `${label} must not be empty.`;
         } else if (e.keyword === "not" && path[0] === "output") {
@@ -610,6 +614,8 @@ export interface PromptSamplingOptions {
     overrides?: SamplingParams;
     /** For error messages. */
     file?: string;
+    /** How to name `preset` in an error (default: "the preset chosen for this run"; the CLI says "--preset"). */
+    presetLabel?: string;
 }
 
 /**
@@ -635,7 +641,7 @@ export function promptSampling(prompt: PromptFile, options: PromptSamplingOption
     const layers: SamplingParams[] = [
         prompt.preset ? find(prompt.preset, "the file's preset") : {},
         { ...prompt.sampling, ...(prompt.jsonSchema ? { jsonSchema: prompt.jsonSchema } : {}), ...(prompt.grammar ? { grammar: prompt.grammar } : {}) },
-        options.preset ? find(options.preset, "chosen preset") : {},
+        options.preset ? find(options.preset, options.presetLabel ?? "the preset chosen for this run") : {},
         options.overrides ?? {},
     ];
     const out: SamplingParams = {};
