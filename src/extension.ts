@@ -5,6 +5,7 @@ import { createServices } from "./vscode/services.ts";
 import { getModelState, registerModels, selectModelPath } from "./vscode/models.ts";
 import { lintDocumentNow, promptTokenCount, registerLinting } from "./vscode/linting.ts";
 import { checkPromptFileNow, registerPromptFiles } from "./vscode/promptFiles.ts";
+import { registerCodegen, type CodegenApi } from "./vscode/codegen/index.ts";
 import { monitoringModel, monitoringStore, monitoringViewModel, registerMonitoring } from "./vscode/monitoring.ts";
 
 /** What activate() returns: for the in-editor test suite and for other extensions. */
@@ -14,6 +15,8 @@ export interface PromptsmithApi {
     lintDocumentNow: typeof lintDocumentNow;
     promptTokenCount: typeof promptTokenCount;
     checkPromptFileNow: typeof checkPromptFileNow;
+    /** Code generation: the requirements pane, the diff preview, feedback (for the in-editor tests). */
+    codegen: CodegenApi;
     monitoringModel: typeof monitoringModel;
     monitoringViewModel: typeof monitoringViewModel;
     monitoringStore: typeof monitoringStore;
@@ -27,9 +30,10 @@ export function activate(context: vscode.ExtensionContext): PromptsmithApi {
         registerModels(services);
         registerLinting(services);
         registerPromptFiles(services);
+        const codegen = registerCodegen(services);
         registerMonitoring(services);
         services.logger.info(`Promptsmith activated in ${(performance.now() - started).toFixed(1)} ms`);
-        return { getModelState, selectModelPath, lintDocumentNow, promptTokenCount, checkPromptFileNow, monitoringModel, monitoringViewModel, monitoringStore };
+        return { getModelState, selectModelPath, lintDocumentNow, promptTokenCount, checkPromptFileNow, codegen, monitoringModel, monitoringViewModel, monitoringStore };
     } catch (e) {
         services.logger.error(`Activation failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
         void vscode.window.showErrorMessage("Promptsmith could not start. See its log for details.", "Open Log").then((choice) => {
