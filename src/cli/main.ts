@@ -17,12 +17,14 @@ import { downloadModel, type DownloadProgress } from "../core/models/download.ts
 import { RECOMMENDED_MODEL, exactSizeOf } from "../core/models/recommended.ts";
 import { loadUserConfig, defaultUserConfigPath, type UserConfig } from "../core/userConfig.ts";
 import { LINT_HELP, LintUsageError, runLint } from "./lint.ts";
+import { cmdRun, type CliKit } from "./run.ts";
 
 const VERSION = "0.1.0";
 
 /** Errors the user fixes by changing what they passed (arguments, config, the model file): exit code 2. */
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
     "INVALID_ARGUMENT", "CONFIG_INVALID", "NO_MODEL", "MODEL_NOT_FOUND", "NOT_GGUF", "GGUF_TRUNCATED", "GGUF_CORRUPT", "UNSUPPORTED_ARCHITECTURE",
+    "PROMPT_FILE_INVALID", "PROMPT_VARIABLE_MISSING",
 ]);
 
 class UsageError extends Error {}
@@ -31,6 +33,7 @@ const MAIN_HELP = `promptsmith — local model tools for prompts and code (no se
 
 Usage:
   promptsmith generate --requirements FILE|- [options]   generate code from written requirements
+  promptsmith run FILE [--var NAME=VALUE]... [options]   run a prompt file (*.prompt.md): variables, model, sampling
   promptsmith lint [paths|globs...] [options]             check prompts: personal data, secrets, injection, …
   promptsmith models info PATH                            show a GGUF model's metadata
   promptsmith models download                             download the recommended code model
@@ -446,12 +449,17 @@ async function cmdLint(args: string[]): Promise<number> {
     }, VERSION);
 }
 
+/** What `run` (run.ts) shares with generate: argument parsing, input files, config, model download prompts. */
+const CLI_KIT: CliKit = { parse, num, ranged, readText, loadConfig, workerPath, stderrLogger, askYesNo, progressPrinter, usageError: (m) => new UsageError(m) };
+
 export async function main(argv: string[]): Promise<number> {
     const [cmd, ...rest] = argv;
     try {
         switch (cmd) {
             case "generate":
                 return await cmdGenerate(rest);
+            case "run":
+                return await cmdRun(rest, CLI_KIT);
             case "models":
                 return await cmdModels(rest);
             case "lint":
@@ -471,7 +479,7 @@ export async function main(argv: string[]): Promise<number> {
         }
     } catch (e) {
         if (e instanceof UsageError || e instanceof LintUsageError) {
-            const known = cmd === "generate" || cmd === "models" || cmd === "lint";
+            const known = cmd === "generate" || cmd === "run" || cmd === "models" || cmd === "lint";
             process.stderr.write(`promptsmith: ${e.message}\nRun "promptsmith ${known ? `${cmd} ` : ""}--help" for usage.\n`);
             return 2;
         }
