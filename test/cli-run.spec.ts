@@ -158,3 +158,13 @@ test("the bedtime-story example runs with the test model", () => {
     assert.equal(j.seed, 7);
     assert.equal(j.metrics.outputTokens, 8);
 });
+
+test("output.schema in the front matter constrains the answer to JSON (extract-contact example)", () => {
+    const r = run(["examples/extract-contact.prompt.md", "--var", "text=Li Wei, li@example.com", "-m", model, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as RunJson;
+    assert.equal(j.stopReason, "eos", "the grammar ends the answer when the object is complete");
+    const answer = JSON.parse(j.text) as Record<string, unknown>;
+    assert.equal(typeof answer.name, "string");
+    assert.deepEqual((j.sampling as { jsonSchema: { required: string[] } }).jsonSchema.required, ["name"]);
+});
