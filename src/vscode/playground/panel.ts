@@ -1,0 +1,304 @@
+// The Prompt Playground's WebviewPanel: one at a time, restored after a reload by the serializer
+// (its state comes back from the view's setState; no retainContextWhenHidden). It answers the view's
+// messages: runs (runs.ts), token counts (tokens.ts), presets and models (settings.ts), saving a column
+// into the prompt file (source.ts), history, reopen and export (history.ts), feedback.
+import * as vscode from "vscode";
+import { toPromptsmithError } from "../../core/errors.ts";
+import type { Linter } from "../../core/lint/index.ts";
+import type { LocalStore } from "../../core/store/localStore.ts";
+import {
+    PLAYGROUND_TO_HOST_TYPES,
+    PLAYGROUND_VIEW_TYPE,
+    type PlaygroundLoad,
+    type PlaygroundState,
+    type PlaygroundToHost,
+    type PlaygroundToView,
+    type PromptSource,
+    type RunSpec,
+    type VariableRow,
+} from "../../protocol/playground.ts";
+import type { Services } from "../services.ts";
+import { WebviewChannel } from "../webview/channel.ts";
+import { webviewHtml, webviewOptions } from "../webview/html.ts";
+import { exportHistory, historyItems, loadFromRecord } from "./history.ts";
+import { runSpec, type RunDeps, type RunOutcome } from "./runs.ts";
+import { defaultColumn, ModelList, presetViews, savePresetInteractive } from "./settings.ts";
+import { loadPromptFile, saveColumnToFile } from "./source.ts";
+import { countPromptTokens, renderedTexts, type ModelCounter } from "./tokens.ts";
+
+export interface PanelDeps extends RunDeps {
+    services: Services;
+    store: () => LocalStore;
+    linter: (source: string | undefined) => Promise<Linter>;
+    models: ModelList;
+    countModelTokens?: ModelCounter;
+    /** Fired after every run the panel made (for tests and the API). */
+    onRunFinished: (outcome: RunOutcome & { source?: string }) => void;
+}
+
+export class PlaygroundPanel implements vscode.Disposable {
+    private readonly channel: WebviewChannel<PlaygroundToView, PlaygroundToHost>;
+    private readonly disposables: vscode.Disposable[] = [];
+    private ready = false;
+    /** What to load once the view is ready (a newer request replaces an older one). */
+    private pendingLoad: PlaygroundLoad | undefined;
+    private source: PromptSource | undefined;
+    /** The prompt file's declared variables (from the last load or the view's state). */
+    private variables: VariableRow[] = [];
+    private lastState: PlaygroundState | undefined;
+    private running: AbortController | undefined;
+    private countAbort: AbortController | undefined;
+    private historyTimer: ReturnType<typeof setTimeout> | undefined;
+    private disposed = false;
+    private readonly disposedEmitter = new vscode.EventEmitter<void>();
+    readonly onDidDispose = this.disposedEmitter.event;
+
+    static create(deps: PanelDeps, column: vscode.ViewColumn = vscode.ViewColumn.Beside): PlaygroundPanel {
+        const panel = vscode.window.createWebviewPanel(PLAYGROUND_VIEW_TYPE, "Prompt Playground", { viewColumn: column, preserveFocus: false }, {
+            ...webviewOptions(deps.services.context.extensionUri),
+            enableFindWidget: true,
+        });
+        return new PlaygroundPanel(panel, deps, undefined);
+    }
+
+    constructor(readonly panel: vscode.WebviewPanel, private readonly deps: PanelDeps, restored: PlaygroundState | undefined) {
+        const { services } = deps;
+        const icon = vscode.Uri.joinPath(services.context.extensionUri, "media", "promptsmith.svg");
+        panel.iconPath = { light: icon, dark: icon };
+        panel.webview.options = webviewOptions(services.context.extensionUri);
+        if (restored) this.adoptState(restored);
+        this.channel = new WebviewChannel<PlaygroundToView, PlaygroundToHost>(panel.webview, PLAYGROUND_TO_HOST_TYPES, (e) => this.fail("The playground", e));
+        this.channel
+            .on("ready", () => this.onReady())
+            .on("edit", (m) => this.countTokens(m.draft, m.modelPath))
+            .on("run", (m) => this.run(m.spec))
+            .on("stop", () => this.running?.abort())
+            .on("savePreset", (m) => this.savePreset(m.sampling))
+            .on("saveColumn", (m) => this.saveColumn(m.column))
+            .on("openRun", (m) => this.openRun(m.runId))
+            .on("export", (m) => this.exportHistory(m.format))
+            .on("feedback", (m) => this.feedback(m.runId, m.rating, m.correction))
+            .on("openSource", () => this.openSource())
+            .on("browseModel", (m) => this.browseModel(m.column))
+            .on("state", (m) => this.adoptState(m.state));
+        this.disposables.push(
+            this.channel,
+            this.disposedEmitter,
+            panel.onDidDispose(() => this.dispose()),
+            vscode.workspace.onDidChangeConfiguration((e) => {
+                if (e.affectsConfiguration("promptsmith.playground.presets")) void this.channel.post({ type: "presets", presets: presetViews() });
+            }),
+            deps.store().onDidChange(() => this.scheduleHistory()),
+        );
+        panel.webview.html = webviewHtml(panel.webview, services.context.extensionUri, { name: "playground", title: "Prompt Playground" });
+    }
+
+    get currentSource(): PromptSource | undefined {
+        return this.source;
+    }
+
+    get state(): PlaygroundState | undefined {
+        return this.lastState;
+    }
+
+    get isRunning(): boolean {
+        return this.running !== undefined;
+    }
+
+    reveal(): void {
+        this.panel.reveal(undefined, false);
+    }
+
+    /** Shows a prompt file (and runs it when `run`). */
+    async loadFile(uri: vscode.Uri, run = false): Promise<void> {
+        const { load } = await loadPromptFile(uri);
+        this.load({ ...load, ...(run ? { autoRun: true } : {}) });
+    }
+
+    /** Shows a past run from the history. */
+    async loadRun(runId: string): Promise<boolean> {
+        const record = await this.deps.store().getRun(runId);
+        if (!record) {
+            void vscode.window.showWarningMessage("That run is no longer in the history (it was cleared or dropped by promptsmith.history.maxEntries).");
+            return false;
+        }
+        const linter = await this.deps.linter(record.source).catch(() => undefined);
+        const { load } = await loadFromRecord(this.deps.store(), record, linter);
+        this.load(load);
+        return true;
+    }
+
+    private load(load: PlaygroundLoad): void {
+        this.source = load.source;
+        this.variables = load.variables;
+        this.panel.title = load.source ? `Playground: ${load.source.name}` : "Prompt Playground";
+        if (this.ready) {
+            void this.channel.post({ type: "load", load });
+            void this.sendHistory();
+        } else {
+            this.pendingLoad = load;
+        }
+    }
+
+    private adoptState(state: PlaygroundState): void {
+        this.lastState = state;
+        this.source = state.source;
+        this.variables = state.variables;
+        this.panel.title = state.source ? `Playground: ${state.source.name}` : "Prompt Playground";
+    }
+
+    private async onReady(): Promise<void> {
+        this.ready = true;
+        const load = this.pendingLoad;
+        this.pendingLoad = undefined;
+        const models = await this.deps.models.list().catch(() => []);
+        await this.channel.post({ type: "init", models, presets: presetViews(), defaults: defaultColumn(), ...(load ? { load } : {}) });
+        await this.sendHistory();
+    }
+
+    // ---- running ----
+
+    private async run(spec: RunSpec): Promise<void> {
+        if (this.running) {
+            void this.channel.post({ type: "notice", level: "warning", text: "A run is in progress: stop it first (Escape)." });
+            return;
+        }
+        const abort = new AbortController();
+        this.running = abort;
+        const source = this.source;
+        let outcome: RunOutcome = { results: [], spreads: [], stopped: false };
+        try {
+            const uri = source ? vscode.Uri.parse(source.uri) : undefined;
+            outcome = await runSpec(this.deps, spec, { ...(source ? { source: source.path } : {}), ...(uri ? { sourceFile: uri.fsPath } : {}), variables: this.variables }, {
+                started: (i) => void this.channel.post({ type: "runStarted", ...i }),
+                cellStarted: (column, iteration, seed) => void this.channel.post({ type: "cellStarted", column, iteration, ...(seed !== undefined ? { seed } : {}) }),
+                chunk: (column, iteration, text) => void this.channel.post({ type: "chunk", column, iteration, text }),
+                cellDone: (column, iteration, result) => void this.channel.post({ type: "cellDone", column, iteration, result }),
+            }, abort.signal);
+        } catch (e) {
+            const err = toPromptsmithError(e);
+            void this.channel.post({ type: "notice", level: "error", text: [err.message, err.fix].filter(Boolean).join(" ") });
+        } finally {
+            this.running = undefined;
+            await this.channel.post({ type: "runFinished", stopped: outcome.stopped, spreads: outcome.spreads });
+            this.deps.onRunFinished({ ...outcome, ...(source ? { source: source.path } : {}) });
+        }
+    }
+
+    private async countTokens(draft: RunSpec["draft"], modelPath: string | undefined): Promise<void> {
+        this.countAbort?.abort();
+        const abort = new AbortController();
+        this.countAbort = abort;
+        try {
+            const vars = this.lastState?.variables ?? this.variables;
+            const tokens = await countPromptTokens(renderedTexts(draft, vars), modelPath, this.deps.countModelTokens, abort.signal);
+            if (!abort.signal.aborted) await this.channel.post({ type: "promptInfo", tokens });
+        } catch (e) {
+            if (!abort.signal.aborted) await this.channel.post({ type: "promptInfo", error: `Tokens could not be counted: ${e instanceof Error ? e.message : String(e)}` });
+        }
+    }
+
+    // ---- settings and the prompt file ----
+
+    private async savePreset(sampling: Parameters<typeof savePresetInteractive>[0]): Promise<void> {
+        const name = await savePresetInteractive(sampling, this.deps.services.logger);
+        await this.channel.post({ type: "presets", presets: presetViews(), ...(name ? { applied: name } : {}) });
+    }
+
+    private async saveColumn(column: Parameters<typeof saveColumnToFile>[1]): Promise<void> {
+        const source = this.source;
+        if (!source) {
+            void this.channel.post({ type: "notice", level: "warning", text: "This playground is not linked to a prompt file: open a *.prompt.md file in the playground first." });
+            return;
+        }
+        const uri = vscode.Uri.parse(source.uri);
+        try {
+            const changed = await saveColumnToFile(uri, column);
+            const text = changed
+                ? `Saved column ${column.id}'s settings into ${source.path} (not saved to disk yet; Ctrl+Z in its editor undoes it).`
+                : `${source.path} already has column ${column.id}'s settings.`;
+            void this.channel.post({ type: "notice", level: "info", text });
+            if (changed) {
+                const choice = await vscode.window.showInformationMessage(`Saved column ${column.id}'s settings into ${source.path}.`, "Show File");
+                if (choice) await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preview: false });
+            }
+        } catch (e) {
+            const err = toPromptsmithError(e);
+            void this.channel.post({ type: "notice", level: "error", text: `Not saved: ${[err.message, err.fix].filter(Boolean).join(" ")}` });
+        }
+    }
+
+    private async openSource(): Promise<void> {
+        if (!this.source) return;
+        await vscode.window.showTextDocument(vscode.Uri.parse(this.source.uri), { viewColumn: vscode.ViewColumn.One, preview: false });
+    }
+
+    private async browseModel(column: number): Promise<void> {
+        const uris = await vscode.window.showOpenDialog({
+            title: "Choose a GGUF model for this column",
+            openLabel: "Use Model",
+            canSelectFiles: true,
+            canSelectMany: false,
+            filters: { "GGUF models": ["gguf"], "All files": ["*"] },
+        });
+        const file = uris?.[0]?.fsPath;
+        if (!file) return;
+        this.deps.models.add(file);
+        await this.channel.post({ type: "models", models: await this.deps.models.list(), column, chosen: file });
+    }
+
+    // ---- history and feedback ----
+
+    private scheduleHistory(): void {
+        if (this.historyTimer) return;
+        this.historyTimer = setTimeout(() => {
+            this.historyTimer = undefined;
+            void this.sendHistory();
+        }, 200);
+    }
+
+    private async sendHistory(): Promise<void> {
+        if (!this.ready || this.disposed) return;
+        const items = await historyItems(this.deps.store(), this.source?.path).catch((e: unknown) => {
+            this.deps.services.logger.warn(`Playground: the history could not be read: ${e instanceof Error ? e.message : String(e)}`);
+            return [];
+        });
+        await this.channel.post({ type: "history", items, ...(this.source ? { source: this.source.path } : {}) });
+    }
+
+    private async openRun(runId: string): Promise<void> {
+        if (this.running) this.running.abort();
+        await this.loadRun(runId);
+    }
+
+    private async exportHistory(format: "jsonl" | "markdown"): Promise<void> {
+        const target = await exportHistory(this.deps.store(), this.source?.path, format);
+        if (!target) return;
+        const choice = await vscode.window.showInformationMessage(`Exported the playground history to ${vscode.workspace.asRelativePath(target)}.`, "Open");
+        if (choice) await vscode.window.showTextDocument(target, { preview: false });
+    }
+
+    private async feedback(runId: string, rating: "up" | "down" | undefined, correction: string | undefined): Promise<void> {
+        if (rating === undefined && correction === undefined) return;
+        await this.deps.store().addFeedback({ runId, ...(rating ? { rating } : {}), ...(correction !== undefined ? { correction } : {}) });
+        await this.channel.post({ type: "feedbackSaved", runId, ...(rating ? { rating } : {}), ...(correction !== undefined ? { correction } : {}) });
+    }
+
+    private fail(what: string, e: unknown): void {
+        const err = toPromptsmithError(e);
+        this.deps.services.logger.error(`${what}: [${err.code}] ${err.message}${err.detail ? `\n${err.detail}` : ""}`);
+        void this.channel.post({ type: "notice", level: "error", text: [err.message, err.fix].filter(Boolean).join(" ") });
+    }
+
+    dispose(): void {
+        if (this.disposed) return;
+        this.disposed = true;
+        this.running?.abort();
+        this.countAbort?.abort();
+        if (this.historyTimer) clearTimeout(this.historyTimer);
+        this.disposedEmitter.fire();
+        for (const d of this.disposables.splice(0)) d.dispose();
+        this.panel.dispose();
+    }
+}
+
