@@ -400,7 +400,7 @@ test("loadPromptFile / readPromptFile: errors name the file and line:column; ove
 
     const big = join(tmp, "big.prompt.md");
     await writeFile(big, "x".repeat(MAX_PROMPT_FILE_BYTES + 1));
-    assert.match((await expectError(loadPromptFile(big), "PROMPT_FILE_INVALID")).message, /limited to 1 MB|limited to 1\.0 MB|limited to 1,024 KB|limited to/);
+    assert.match((await expectError(loadPromptFile(big), "PROMPT_FILE_INVALID")).message, /big\.prompt\.md is 1\.0 MB; prompt files are limited to 1\.0 MB/);
     await expectError(loadPromptFile(join(tmp, "missing.prompt.md")), "INVALID_ARGUMENT");
     await expectError(loadPromptFile(tmp), "INVALID_ARGUMENT");
 });
