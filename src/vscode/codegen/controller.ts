@@ -553,9 +553,9 @@ export class CodegenController implements vscode.Disposable {
         return true;
     }
 
-    async accept(): Promise<AcceptResult> {
+    async accept(options: { confirmReplan?: () => Thenable<boolean> } = {}): Promise<AcceptResult> {
         const p = this.proposals.current;
-        const result = await this.proposals.accept();
+        const result = await this.proposals.accept(options);
         if (result.status === "accepted" && p && result.uri && result.range) {
             this.services.logger.info(`Accepted generated code into ${p.label} (${result.range.end - result.range.start} characters).`);
             const runId = p.runId ?? (this.runValue?.seq === p.runSeq ? this.runValue.runId : undefined);

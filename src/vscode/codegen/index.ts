@@ -24,7 +24,8 @@ export interface CodegenApi {
     onDidChangeRun: vscode.Event<RunView>;
     /** The open proposal: its documents and the text the target will hold after Accept. */
     proposal(): { right: vscode.Uri; left: vscode.Uri; after: string; mode: string; targetUri?: string; status: string; note?: string } | undefined;
-    accept(): Promise<AcceptResult>;
+    /** Accept; `replan` answers the question asked when the target changed where the code goes (default: ask). */
+    accept(options?: { replan?: boolean }): Promise<AcceptResult>;
     reject(): Promise<boolean>;
     /** Recounts the live budget now. */
     refreshBudget(): Promise<PaneState["budget"]>;
@@ -32,6 +33,11 @@ export interface CodegenApi {
     trackedCorrection(): { runId: string; uri: string; start: number; end: number } | undefined;
     /** Stores a pending correction from edits of accepted code now. */
     flushCorrection(): Promise<{ runId: string; correction: string } | undefined>;
+    /** Thumbs up/down and "correct this answer", as the pane sends them. */
+    rate(runId: string, rating: "up" | "down"): Promise<void>;
+    correct(runId: string, code: string): Promise<void>;
+    /** The model runner's process id, while it runs. */
+    runnerPid(): number | undefined;
     /** The local history store. */
     store(): LocalStore;
     /** Whether the pane's page has loaded and said "ready". */
@@ -103,11 +109,14 @@ export function registerCodegen(services: Services): CodegenApi {
             if (!p || (p.status !== "open" && p.status !== "conflict")) return undefined;
             return { right: p.right, left: p.left, after: p.plan.after, mode: p.plan.mode, ...(p.plan.uri ? { targetUri: p.plan.uri } : {}), status: p.status, ...(p.note ? { note: p.note } : {}) };
         },
-        accept: () => controller.accept(),
+        accept: (options = {}) => controller.accept(options.replan === undefined ? {} : { confirmReplan: () => Promise.resolve(options.replan!) }),
         reject: () => controller.reject(),
         refreshBudget: () => controller.refreshBudget(),
         trackedCorrection: () => controller.corrections.current,
         flushCorrection: () => controller.corrections.flush(),
+        rate: (runId, rating) => controller.rate(runId, rating),
+        correct: (runId, code) => controller.correct(runId, code),
+        runnerPid: () => services.runner().pid,
         store: () => localStore(services),
         paneReady: () => pane.isReady,
         cspViolations: () => pane.cspViolations,
