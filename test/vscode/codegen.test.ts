@@ -261,9 +261,11 @@ test("code generation: the target changing under the preview re-bases it, and a 
     assert(ok.status === "accepted" && doc.getText() === moved.after, `accept after re-base: ${JSON.stringify(ok)}`);
 
     // Replace mode, then the selected text is edited: a conflict, and Accept (declining to plan again) writes nothing.
-    editor.selection = new vscode.Selection(4, 0, 8, 0);
+    const again = await vscode.window.showTextDocument(doc);
+    again.selection = new vscode.Selection(4, 0, 8, 0);
+    assert(doc.lineAt(6).text.includes("for item in items"), `line 7 is ${JSON.stringify(doc.lineAt(6).text)}`);
     const second = await a.codegen.generate();
-    assert(second.status === "done", `status ${second.status}`);
+    assert(second.status === "done" && /replace the selection/.test(second.target), `status ${second.status}, target ${second.target}`);
     await waitFor("the second preview", () => a.codegen.proposal());
     const e2 = new vscode.WorkspaceEdit();
     e2.replace(doc.uri, new vscode.Range(6, 0, 6, doc.lineAt(6).text.length), "    for thing in items:");
