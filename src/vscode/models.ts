@@ -13,7 +13,7 @@ import { downloadModel, LOCAL_FILE_ADVICE } from "../core/models/download.ts";
 import { RECOMMENDED_MODEL, exactSizeOf } from "../core/models/recommended.ts";
 import { expandUserPath } from "../core/userConfig.ts";
 import type { GenerateOptions } from "../core/runner/client.ts";
-import type { GenerateRequest, GenerateResult, LoadOptions } from "../core/runner/protocol.ts";
+import type { GenerateRequest, GenerateResult, LoadOptions, TokenCounts } from "../core/runner/protocol.ts";
 import type { Services } from "./services.ts";
 import { ModelStateStore, modelDisplayName, type ModelState } from "./modelState.ts";
 import { HeaderCache, pickModel } from "./modelPicker.ts";
@@ -96,6 +96,16 @@ export function generateWithModel(
     options: GenerateOptions = {},
 ): Promise<GenerateResult> {
     return requireController().generate(request, options);
+}
+
+/**
+ * Token counts of `texts` with the selected model's own tokenizer, and the context window a generation
+ * gets with the current settings (contextSize) and the model's training context. Undefined when no
+ * model is selected. Answered at once when the model is loaded (also while it generates: the status
+ * bar is left alone); a model not loaded yet is loaded, showing the normal loading state.
+ */
+export async function countModelTokens(texts: string[], signal?: AbortSignal): Promise<TokenCounts | undefined> {
+    return requireController().countTokens(texts, signal);
 }
 
 function requireController(): ModelController {
@@ -431,6 +441,45 @@ class ModelController implements vscode.Disposable {
         } finally {
             this.inFlight--;
             if (!failed) void this.settle(file, loaded);
+        }
+    }
+
+    async countTokens(texts: string[], signal?: AbortSignal): Promise<TokenCounts | undefined> {
+        const file = await this.resolvePath();
+        if (!file) return undefined;
+        // Only a load started by this count changes the state; a generation in flight owns it.
+        let showedLoading = false;
+        this.watchRunner();
+        try {
+            const counts = await this.services.runner().countTokens(
+                { modelPath: file, load: modelLoadOptions(), texts },
+                {
+                    ...(signal ? { signal } : {}),
+                    onPhase: (phase, p) => {
+                        if (phase !== "loading" || this.inFlight > 0) return;
+                        showedLoading = true;
+                        this.store.set({ kind: "loading", path: file, progress: Math.min(1, Math.max(0, p ?? 0)) });
+                    },
+                },
+            );
+            if (showedLoading) {
+                this.services.logger.info(`Model loaded for counting tokens: ${modelDisplayName(file)}`);
+                await this.settle(file, true);
+            }
+            return counts;
+        } catch (e) {
+            const err = toPromptsmithError(e, { code: "INTERNAL", file });
+            const st = this.store.current;
+            if (MODEL_FAILURE_CODES.has(err.code)) {
+                // Said once: a count per keystroke must not repeat the same failure in the log.
+                if (!(st.kind === "error" && st.path === file && st.message === err.message)) logError(this.services, `Counting tokens with ${modelDisplayName(file)} failed`, err);
+                if (this.inFlight === 0 && (st.path === undefined || st.path === file)) {
+                    this.store.set({ kind: "error", path: file, message: err.message, ...(err.fix ? { fix: err.fix } : {}) });
+                }
+            } else if (showedLoading) {
+                await this.settle(file, false);
+            }
+            throw err;
         }
     }
 

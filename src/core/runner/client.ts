@@ -3,13 +3,14 @@
 // llama.cpp): pending requests fail with RUNNER_CRASHED and the next request starts a fresh process.
 import { fork, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { PromptsmithError, toPromptsmithError, type ErrorInfo } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import { normalizeSampling, isDeterministic } from "../sampling.ts";
 import { readGgufInfo } from "../gguf/reader.ts";
 import { ResponseCache, cacheKey, type CacheOptions } from "./cache.ts";
 import { LatencyTracker } from "./latency.ts";
-import { preciseNow, type EvaluationInfo, type GenerateRequest, type GenerateResult, type HostMessage, type WorkerMessage } from "./protocol.ts";
+import { preciseNow, type EvaluationInfo, type GenerateRequest, type GenerateResult, type HostMessage, type TokenCounts, type TokenizeRequest, type WorkerMessage } from "./protocol.ts";
 
 export interface RunnerClientOptions {
     /** Path of the bundled runner (dist/runner.mjs). */
@@ -32,6 +33,22 @@ export interface GenerateOptions {
     /** Use the response cache for this request (default true; only deterministic requests are cached). */
     cache?: boolean;
 }
+
+export interface CountTokensOptions {
+    signal?: AbortSignal;
+    /** The runner process starting, and the model loading (0..1) when it was not loaded yet. */
+    onPhase?: (phase: "starting" | "loading", progress?: number) => void;
+}
+
+interface PendingCount {
+    resolve: (r: TokenCounts) => void;
+    reject: (e: PromptsmithError) => void;
+    options: CountTokensOptions;
+    modelPath: string;
+}
+
+/** Model files whose header was checked for countTokens, by path: size and mtime then (a bounded few). */
+const HEADER_CHECKS_KEPT = 16;
 
 /** The runner process ended; `expected` when the caller disposed it or killed it after an abort. */
 export interface RunnerExit {
@@ -70,6 +87,8 @@ export class RunnerClient {
     private ready: Promise<RunnerInfo> | undefined;
     private info: RunnerInfo | undefined;
     private readonly pending = new Map<number, Pending>();
+    private readonly counting = new Map<number, PendingCount>();
+    private readonly headerChecked = new Map<string, string>();
     private nextId = 1;
     private chain: Promise<unknown> = Promise.resolve();
     private stderrHead: string[] = [];
@@ -105,6 +124,61 @@ export class RunnerClient {
         const run = this.chain.then(() => this.generateNow(request, options));
         this.chain = run.catch(() => undefined);
         return run;
+    }
+
+    /**
+     * Counts tokens with the model's own tokenizer (special tokens off, no BOS), and tells the context
+     * window a generation with these load options gets. Not queued behind generate(): answered at once
+     * when the model is loaded (also while it generates); a model not loaded yet is loaded first (in
+     * the runner's queue, after a running generation), reporting "loading" through onPhase.
+     */
+    async countTokens(req: TokenizeRequest, options: CountTokensOptions = {}): Promise<TokenCounts> {
+        const { signal } = options;
+        this.ensureLive(signal);
+        if (!Array.isArray(req.texts) || req.texts.some((t) => typeof t !== "string")) {
+            throw new PromptsmithError({ code: "INVALID_ARGUMENT", message: "countTokens needs texts: an array of strings.", fix: "Pass the texts to count as an array of strings." });
+        }
+        await this.checkHeader(req.modelPath, signal);
+        this.ensureLive(signal);
+        if (!this.child) {
+            options.onPhase?.("starting");
+            this.start();
+        }
+        await this.untilReady(signal);
+        this.ensureLive(signal);
+        if (!this.child) {
+            throw new PromptsmithError({ code: "RUNNER_CRASHED", message: "The model process ended before it could count tokens.", file: req.modelPath, fix: "Try again: the next request starts a fresh model process." });
+        }
+        const id = this.nextId++;
+        return new Promise<TokenCounts>((resolve, reject) => {
+            const onAbort = (): void => {
+                if (!this.counting.delete(id)) return;
+                this.post({ type: "abort", id });
+                reject(new PromptsmithError({ code: "ABORTED", message: "Cancelled." }));
+            };
+            const cleanup = (): void => signal?.removeEventListener("abort", onAbort);
+            this.counting.set(id, {
+                resolve: (r) => { cleanup(); resolve(r); },
+                reject: (e) => { cleanup(); reject(e); },
+                options,
+                modelPath: req.modelPath,
+            });
+            this.post({ type: "tokenize", id, modelPath: req.modelPath, ...(req.load ? { load: req.load } : {}), texts: req.texts });
+            signal?.addEventListener("abort", onAbort, { once: true });
+            if (signal?.aborted) onAbort();
+        });
+    }
+
+    /** Clear errors for missing, foreign, truncated or corrupt files; the header is read again only when the file changed. */
+    private async checkHeader(modelPath: string, signal: AbortSignal | undefined): Promise<void> {
+        const st = await stat(modelPath).catch(() => undefined);
+        const id = st ? `${st.size}\0${st.mtimeMs}` : undefined;
+        if (id && this.headerChecked.get(modelPath) === id) return;
+        await readGgufInfo(modelPath, { signal });
+        if (!id) return;
+        this.headerChecked.delete(modelPath);
+        this.headerChecked.set(modelPath, id);
+        if (this.headerChecked.size > HEADER_CHECKS_KEPT) this.headerChecked.delete(this.headerChecked.keys().next().value!);
     }
 
     private async generateNow(request: GenerateRequest, options: GenerateOptions): Promise<GenerateResult> {
@@ -255,6 +329,11 @@ export class RunnerClient {
                     this.logger[msg.level](msg.message);
                     break;
                 case "phase": {
+                    const c = this.counting.get(msg.id);
+                    if (c) {
+                        if (msg.phase === "loading") c.options.onPhase?.("loading", msg.progress);
+                        break;
+                    }
                     const p = this.pending.get(msg.id);
                     if (msg.phase === "evaluating") {
                         this.logger.debug("runner: generating");
@@ -295,12 +374,27 @@ export class RunnerClient {
                     });
                     break;
                 }
+                case "tokens": {
+                    const c = this.counting.get(msg.id);
+                    if (!c) break;
+                    this.counting.delete(msg.id);
+                    c.resolve({ counts: msg.counts, contextSize: msg.contextSize, trainContextSize: msg.trainContextSize });
+                    break;
+                }
                 case "error": {
                     const err = PromptsmithError.from(msg.error);
                     if (msg.id === 0) {
                         readyReject(err);
                         for (const p of this.pending.values()) p.reject(err);
                         this.pending.clear();
+                        for (const c of this.counting.values()) c.reject(err);
+                        this.counting.clear();
+                        break;
+                    }
+                    const c = this.counting.get(msg.id);
+                    if (c) {
+                        this.counting.delete(msg.id);
+                        c.reject(err);
                         break;
                     }
                     const p = this.pending.get(msg.id);
@@ -327,7 +421,7 @@ export class RunnerClient {
             const head = this.stderrHead.slice(0, 5);
             const tail = this.stderrTail.slice(-8).filter((l) => !head.includes(l));
             const detail = [...head, ...(tail.length ? ["…", ...tail] : [])].join("\n");
-            const failure = (p?: Pending): PromptsmithError => readySeen
+            const failure = (p?: { modelPath: string }): PromptsmithError => readySeen
                 ? new PromptsmithError({
                     code: "RUNNER_CRASHED",
                     message: `The model process ${how} while ${p ? "working on a request" : "idle"}.`,
@@ -371,6 +465,10 @@ export class RunnerClient {
                 }
             }
             this.pending.clear();
+            for (const c of this.counting.values()) {
+                c.reject(this.disposed ? new PromptsmithError({ code: "ABORTED", message: "The model runner was shut down before the tokens were counted." }) : failure(c));
+            }
+            this.counting.clear();
         });
     }
 

@@ -79,9 +79,27 @@ export interface EvaluationInfo {
     contextSize: number;
 }
 
+/** Count tokens with the model's own tokenizer (special tokens off, no BOS): texts as they are, no chat template. */
+export interface TokenizeRequest {
+    modelPath: string;
+    load?: LoadOptions;
+    texts: string[];
+}
+
+export interface TokenCounts {
+    /** One count per text, in order. */
+    counts: number[];
+    /** The context window a generation with these load options gets (min(contextSize or DEFAULT_CONTEXT_SIZE, training context)). */
+    contextSize: number;
+    /** The model's training context. */
+    trainContextSize: number;
+}
+
 // ---- caller → runner ----
 export type HostMessage =
     | { type: "generate"; id: number; request: GenerateRequest & { sampling: SamplingParams } }
+    /** Answered by "tokens" (or "error"); while a generation runs, at once when that model is loaded, else after it. */
+    | ({ type: "tokenize"; id: number } & TokenizeRequest)
     | { type: "abort"; id: number }
     | { type: "shutdown" };
 
@@ -92,6 +110,7 @@ export type WorkerMessage =
     | { type: "phase"; id: number; phase: "evaluating"; evaluation: EvaluationInfo }
     | { type: "chunk"; id: number; text: string; tokens: number; at: number }
     | { type: "done"; id: number; result: Omit<GenerateResult, "metrics"> & { metrics: Omit<RunMetrics, "totalMs" | "startupMs" | "cacheHit" | "timeToFirstTokenMs"> & { evalStartAt: number; firstTokenAt?: number } } }
+    | ({ type: "tokens"; id: number } & TokenCounts)
     | { type: "error"; id: number; error: ErrorInfo }
     | { type: "log"; level: "debug" | "info" | "warn" | "error"; message: string };
 

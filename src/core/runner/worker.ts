@@ -10,7 +10,7 @@ import { PromptsmithError, toPromptsmithError } from "../errors.ts";
 import { normalizeSampling, randomSeed } from "../sampling.ts";
 import { decideThreads } from "./threads.ts";
 import { StopMatcher } from "./stopMatcher.ts";
-import { DEFAULT_CONTEXT_SIZE, preciseNow, type GenerateRequest, type HostMessage, type StopReason, type WorkerMessage } from "./protocol.ts";
+import { DEFAULT_CONTEXT_SIZE, preciseNow, type GenerateRequest, type HostMessage, type StopReason, type TokenizeRequest, type WorkerMessage } from "./protocol.ts";
 import type { SamplingParams } from "../sampling.ts";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
@@ -36,6 +36,8 @@ let lib: NodeLlamaCpp;
 let llama: Llama;
 let loadedModel: LoadedModel | undefined;
 let loadedContext: LoadedContext | undefined;
+/** The model ensureModel is loading right now (by key): a token count for that model waits for the load, not for the whole generation. */
+let modelLoading: { key: string; done: Promise<unknown> } | undefined;
 const aborts = new Map<number, AbortController>();
 
 async function init(): Promise<void> {
@@ -59,11 +61,26 @@ async function init(): Promise<void> {
     send({ type: "ready", pid: process.pid, initMs: preciseNow() - t0, backend: llama.gpu === false ? "cpu" : String(llama.gpu), cpuMathCores: llama.cpuMathCores });
 }
 
-async function ensureModel(path: string, gpuLayers: number | "auto" | undefined, id: number, signal: AbortSignal): Promise<{ m: LoadedModel; loadMs: number }> {
+/** Identifies a loaded model: the real file, its size and mtime (a replaced file reloads), and the GPU layers. */
+async function modelKey(path: string, gpuLayers: number | "auto" | undefined): Promise<{ real: string; key: string }> {
     const real = await realpath(path);
     const st = await stat(real);
-    const key = `${real}\0${st.size}\0${st.mtimeMs}\0${gpuLayers ?? "auto"}`;
+    return { real, key: `${real}\0${st.size}\0${st.mtimeMs}\0${gpuLayers ?? "auto"}` };
+}
+
+async function ensureModel(path: string, gpuLayers: number | "auto" | undefined, id: number, signal: AbortSignal): Promise<{ m: LoadedModel; loadMs: number }> {
+    const { real, key } = await modelKey(path, gpuLayers);
     if (loadedModel?.key === key) return { m: loadedModel, loadMs: 0 };
+    const loading = loadModelNow(path, real, key, gpuLayers, id, signal);
+    modelLoading = { key, done: loading };
+    try {
+        return await loading;
+    } finally {
+        if (modelLoading?.done === loading) modelLoading = undefined;
+    }
+}
+
+async function loadModelNow(path: string, real: string, key: string, gpuLayers: number | "auto" | undefined, id: number, signal: AbortSignal): Promise<{ m: LoadedModel; loadMs: number }> {
     await loadedContext?.context.dispose();
     loadedContext = undefined;
     await loadedModel?.model.dispose();
@@ -116,12 +133,17 @@ function classifyLoadError(e: unknown, file: string, llamaErrors: readonly strin
     });
 }
 
+/** The context window a request with these load options gets: the requested size (default min(DEFAULT_CONTEXT_SIZE, training context)), at most the training context. */
+function contextSizeFor(m: LoadedModel, load: GenerateRequest["load"]): number {
+    const train = m.model.trainContextSize;
+    return Math.min(load?.contextSize ?? Math.min(DEFAULT_CONTEXT_SIZE, train), train);
+}
+
 async function ensureContext(m: LoadedModel, load: GenerateRequest["load"]): Promise<LoadedContext> {
     const train = m.model.trainContextSize;
-    let contextSize = load?.contextSize ?? Math.min(DEFAULT_CONTEXT_SIZE, train);
-    if (contextSize > train) {
-        log("warn", `Context size ${contextSize} exceeds the model's training context ${train}; using ${train}.`);
-        contextSize = train;
+    const contextSize = contextSizeFor(m, load);
+    if (load?.contextSize !== undefined && load.contextSize > train) {
+        log("warn", `Context size ${load.contextSize} exceeds the model's training context ${train}; using ${train}.`);
     }
     const decision = decideThreads({ cpuMathCores: llama.cpuMathCores, availableParallelism: os.availableParallelism(), requested: load?.threads });
     if (decision.clampedFrom !== undefined) {
@@ -326,11 +348,64 @@ async function generate(id: number, request: GenerateRequest & { sampling: Sampl
     }
 }
 
+/**
+ * Token counts with the model's own tokenizer. model.tokenize is synchronous and reads only the
+ * vocabulary, so when the model is already loaded the count is answered at once, even while a
+ * generation runs on it (between two of its tokens). A model that is being loaded is waited for; one
+ * that is not loaded is loaded in the queue, after the running generation (loading disposes the
+ * current model). No context is created for counting: contextSize is what a generation would get.
+ */
+async function tokenize(id: number, request: TokenizeRequest): Promise<void> {
+    const ac = new AbortController();
+    aborts.set(id, ac);
+    const cancelled = (): PromptsmithError => new PromptsmithError({ code: "ABORTED", message: "Cancelled." });
+    const count = (m: LoadedModel, loaded = false): void => {
+        if (ac.signal.aborted) throw cancelled();
+        // llama.cpp's progress callbacks can arrive after the load resolved: say it is complete, in order, before the answer.
+        if (loaded) send({ type: "phase", id, phase: "loading", progress: 1 });
+        const counts = request.texts.map((t) => m.model.tokenize(t, false).length);
+        send({ type: "tokens", id, counts, contextSize: contextSizeFor(m, request.load), trainContextSize: m.model.trainContextSize });
+    };
+    const usable = (key: string): LoadedModel | undefined => (loadedModel?.key === key && !loadedModel.model.disposed ? loadedModel : undefined);
+    try {
+        const { key } = await modelKey(request.modelPath, request.load?.gpuLayers);
+        let m = usable(key);
+        if (!m && modelLoading?.key === key) {
+            await modelLoading.done.catch(() => undefined);
+            m = usable(key);
+        }
+        if (m) {
+            count(m);
+        } else {
+            await enqueue(async () => {
+                if (ac.signal.aborted) throw cancelled();
+                const { m: loaded, loadMs } = await ensureModel(request.modelPath, request.load?.gpuLayers, id, ac.signal);
+                count(loaded, loadMs > 0);
+            });
+        }
+    } catch (e) {
+        const err = ac.signal.aborted && !(e instanceof PromptsmithError) ? cancelled() : toPromptsmithError(e, { code: "INTERNAL", file: request.modelPath });
+        send({ type: "error", id, error: err.toJSON() });
+    } finally {
+        aborts.delete(id);
+    }
+}
+
+/** Runs `fn` after everything queued so far (llama.cpp's start-up, generations, model loads). */
+function enqueue(fn: () => Promise<void>): Promise<void> {
+    const run = queue.then(fn);
+    queue = run.catch(() => undefined);
+    return run;
+}
+
 process.on("message", (msg: HostMessage) => {
     switch (msg.type) {
         case "generate":
             // One generation at a time; the caller queues too, this is a second guard.
             queue = queue.then(() => generate(msg.id, msg.request));
+            break;
+        case "tokenize":
+            void tokenize(msg.id, msg);
             break;
         case "abort":
             aborts.get(msg.id)?.abort();
