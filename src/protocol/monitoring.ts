@@ -66,7 +66,8 @@ export type ToView =
 
 /** View → extension. */
 export type ToHost =
-    | { type: "ready"; window: TimeWindow }
+    /** The page loaded; `window`: the one it had before a reload (absent: the extension's saved choice). */
+    | { type: "ready"; window?: TimeWindow }
     | { type: "setWindow"; window: TimeWindow }
     | { type: "refresh" }
     | { type: "clear" }

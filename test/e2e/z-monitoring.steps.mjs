@@ -47,25 +47,54 @@ export function steps(ctx) {
 
     const modelReady = async () => (await page().locator(".statusbar-item").filter({ hasText: "stories260K" }).filter({ has: page().locator(".codicon-check") }).count()) > 0;
 
+    /** F1, `title`, then the arrow keys until the focused row is that command (not one that merely contains the words), Enter. */
+    async function runExactCommand(title) {
+        await page().keyboard.press("F1");
+        await until("the command palette", async () => (await ctx.quickInput().isVisible()) && (await page().locator(".quick-input-widget input").inputValue()).startsWith(">"), 10_000);
+        await page().keyboard.type(title, { delay: 10 });
+        await until(`"${title}" in the command palette`, async () => (await ctx.quickRows().allInnerTexts()).some((t) => norm(t).replace(/\s+/g, " ").trim().startsWith(title)), 10_000);
+        await ctx.pickRow(new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$)`), `the command "${title}"`);
+    }
+
     /** Color Theme picker → the theme whose label is `label`. Returns the label of the theme that was current. */
     async function pickTheme(label) {
-        await runCommand("Preferences: Color Theme");
-        await until("the Color Theme picker", async () => (await ctx.quickInput().isVisible()) && (await ctx.quickRows().count()) > 0, 10_000);
+        await runExactCommand("Preferences: Color Theme");
+        await until("the Color Theme picker", async () => (await ctx.quickInput().isVisible()) && /Color Theme/i.test((await page().locator(".quick-input-widget input").getAttribute("placeholder")) ?? "") && (await ctx.quickRows().count()) > 0, 10_000);
         // The picker opens on the current theme; its row's label (without the "dark themes" separator text).
         const current = norm(await page().locator(".quick-input-widget .monaco-list-row.focused .label-name").first().innerText({ timeout: 2000 }).catch(() => "")).trim();
         await page().keyboard.type(label, { delay: 10 });
-        await ctx.pickRow(new RegExp(`^\\s*${label.replace(/[+()]/g, "\\$&")}(\\s|$)`), `the theme "${label}"`);
+        // A row's text is its label followed directly by its description ("Dark High ContrastDefault High Contrast").
+        await ctx.pickRow(new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`), `the theme "${label}"`);
         await until("the picker closed", async () => !(await ctx.quickInput().isVisible()), 5_000);
         return current;
     }
 
-    /** The rows of one Monitoring table as { key, cells by column id }. */
-    async function tableRows(frame, section) {
-        return frame.locator(`#${section} tbody tr`).evaluateAll((trs) => trs.map((tr) => ({
-            key: tr.getAttribute("data-key"),
-            label: tr.querySelector("th")?.textContent ?? "",
-            cells: Object.fromEntries([...tr.querySelectorAll("td")].map((td) => [td.getAttribute("data-column"), td.textContent])),
-        })));
+    /**
+     * The rows of one Monitoring section as they are shown: cards in a narrow view, a table in a wide one.
+     * Each { key, label, layout, cells by column id }; only what is displayed counts.
+     */
+    async function shownRows(frame, section) {
+        return frame.locator(`#${section}`).evaluate((root) => {
+            const visible = (e) => e && getComputedStyle(e).display !== "none" && e.getClientRects().length > 0;
+            const cards = root.querySelector(".cards");
+            if (visible(cards)) {
+                return [...cards.querySelectorAll("article.card")].filter(visible).map((c) => ({
+                    key: c.getAttribute("data-key"),
+                    label: c.querySelector("h3")?.textContent ?? "",
+                    layout: "cards",
+                    headers: [...c.querySelectorAll(".tile dt")].map((dt) => dt.textContent),
+                    cells: Object.fromEntries([...c.querySelectorAll(".tile")].map((t) => [t.getAttribute("data-column"), t.querySelector("dd")?.textContent])),
+                }));
+            }
+            const headers = [...root.querySelectorAll("thead th")].map((th) => th.textContent);
+            return [...root.querySelectorAll("tbody tr")].filter(visible).map((tr) => ({
+                key: tr.getAttribute("data-key"),
+                label: tr.querySelector("th")?.textContent ?? "",
+                layout: "table",
+                headers,
+                cells: Object.fromEntries([...tr.querySelectorAll("td")].map((td) => [td.getAttribute("data-column"), td.textContent])),
+            }));
+        });
     }
 
     let themeBefore;
@@ -116,18 +145,25 @@ export function steps(ctx) {
             async run() {
                 await runCommand("Promptsmith: Show Monitoring");
                 const frame = await webviewFrame("Promptsmith Monitoring");
-                const rows = await until("stories260K.gguf with a request count and a P50 in the model table", async () => {
-                    const byModel = await tableRows(frame, "by-model");
+                // The sidebar shares its height with the Requirements view: collapse that one so the tables show.
+                const requirements = page().locator(".part.sidebar .pane-header").filter({ hasText: "Requirements" });
+                if ((await requirements.count()) && (await requirements.first().getAttribute("aria-expanded")) === "true") {
+                    await requirements.first().focus();
+                    await page().keyboard.press("Space");
+                    await until("the Requirements view collapsed", async () => (await requirements.first().getAttribute("aria-expanded")) === "false", 5_000);
+                }
+                const rows = await until("stories260K.gguf shown with a request count and a P50 in the model section", async () => {
+                    const byModel = await shownRows(frame, "by-model");
                     const r = byModel.find((x) => x.key === "stories260K.gguf");
                     return r && Number(r.cells.requests) >= 1 && /\d/.test(r.cells.p50 ?? "") ? byModel : false;
                 }, 20_000);
-                const bySource = await until(`${PROMPT_FILE} in the prompt file table`, async () => {
-                    const s = await tableRows(frame, "by-source");
+                const bySource = await until(`${PROMPT_FILE} shown in the prompt file section`, async () => {
+                    const s = await shownRows(frame, "by-source");
                     return s.some((x) => x.key === PROMPT_FILE && Number(x.cells.requests) >= 1) ? s : false;
                 }, 10_000);
-                const headers = (await frame.locator("#by-model thead th").allInnerTexts()).map((t) => t.trim());
+                const headers = rows[0].headers.map((t) => t.trim());
                 for (const h of ["Requests", "P50 (ms)", "P95 (ms)", "P99 (ms)", "Speed (tok/s)", "Cache hits (%)", "Flagged (%)", "Accepted (%)"]) {
-                    if (!headers.includes(h)) throw new Error(`the model table has no "${h}" column: ${headers.join(" | ")}`);
+                    if (!headers.includes(h)) throw new Error(`the model section (${rows[0].layout}) shows no "${h}": ${headers.join(" | ")}`);
                 }
                 await screenshot("monitoring");
 
@@ -152,8 +188,28 @@ export function steps(ctx) {
                 });
                 await until("all runs again", async () => /stored on this machine/.test(norm(await frame.locator("#status").innerText())), 10_000);
 
+                // Wider (the sidebar dragged wider): the same numbers as tables.
+                const sidebar = await page().locator(".part.sidebar").boundingBox();
+                let wide = "not tried";
+                if (sidebar) {
+                    const edge = { x: sidebar.x + sidebar.width + 1, y: sidebar.y + sidebar.height / 2 };
+                    await page().mouse.move(edge.x, edge.y);
+                    await page().mouse.down();
+                    await page().mouse.move(edge.x + 520, edge.y, { steps: 8 });
+                    await page().mouse.up();
+                    const table = await until("the tables in the wider sidebar", async () => {
+                        const r = await shownRows(frame, "by-model");
+                        return r.length > 0 && r[0].layout === "table" ? r : false;
+                    }, 10_000);
+                    await screenshot("monitoring-wide");
+                    wide = `tables at ${Math.round((await page().locator(".part.sidebar").boundingBox())?.width ?? 0)} px (${table.length} model row${table.length === 1 ? "" : "s"})`;
+                    await page().mouse.move(edge.x + 520, edge.y);
+                    await page().mouse.down();
+                    await page().mouse.move(edge.x, edge.y, { steps: 8 });
+                    await page().mouse.up();
+                }
                 const show = (list) => list.map((r) => `${r.label}: ${r.cells.requests} req, P50 ${r.cells.p50} ms, P99 ${r.cells.p99} ms, ${r.cells.tps} tok/s, cache ${r.cells.cache}%, flagged ${r.cells.flagged}%, accepted ${r.cells.accepted}`).join("; ");
-                return `by model: ${show(rows)}\n    by prompt file: ${show(bySource)}\n    keyboard: "${status}" (focus on #${focused})`;
+                return `${rows[0].layout} in the sidebar; by model: ${show(rows)}\n    by prompt file: ${show(bySource)}\n    keyboard: "${status}" (focus on #${focused}); wider: ${wide}`;
             },
         },
         {
@@ -163,16 +219,16 @@ export function steps(ctx) {
                 themeBefore = await pickTheme("Dark High Contrast");
                 let frame = await webviewFrame("Promptsmith Monitoring");
                 await until("the view in the dark high-contrast theme", async () => (await frame.locator("body.vscode-high-contrast").count()) > 0, 10_000);
-                await until("its tables", async () => (await frame.locator("#by-model tbody tr").count()) > 0, 10_000);
+                await until("its numbers", async () => (await shownRows(frame, "by-model")).length > 0, 10_000);
                 await screenshot("monitoring-high-contrast");
                 await pickTheme("Light High Contrast");
                 frame = await webviewFrame("Promptsmith Monitoring");
                 await until("the view in the light high-contrast theme", async () => (await frame.locator("body.vscode-high-contrast-light").count()) > 0, 10_000);
                 await screenshot("monitoring-high-contrast-light");
                 // Contrast of the table text against its background, as the browser computes them.
-                const colours = await frame.locator("#by-model tbody td").first().evaluate((td) => ({ fg: getComputedStyle(td).color, border: getComputedStyle(td).borderBottomColor }));
+                const colours = await frame.locator("#by-model .card").first().evaluate((c) => ({ fg: getComputedStyle(c).color, border: getComputedStyle(c).borderTopColor }));
                 if (themeBefore) await pickTheme(themeBefore);
-                return `themes: Dark High Contrast, Light High Contrast (cell ${colours.fg}, border ${colours.border}), back to "${themeBefore || "?"}"`;
+                return `themes: Dark High Contrast, Light High Contrast (card text ${colours.fg}, border ${colours.border}), back to "${themeBefore || "?"}"`;
             },
         },
     ];

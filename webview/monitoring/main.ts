@@ -48,7 +48,8 @@ const app = document.getElementById("app")!;
 const select = custom("vscode-single-select", { id: "window", label: "Time window" }) as VscodeSingleSelect;
 for (const w of TIME_WINDOWS) select.append(custom("vscode-option", { value: w.id }, w.label));
 select.value = state.window;
-const refresh = custom("vscode-button", { id: "refresh", secondary: "", icon: "refresh", title: "Refresh now" }, "Refresh");
+// Refresh is an icon (the numbers follow new runs by themselves); Export and Clear keep their words.
+const refresh = custom("vscode-button", { id: "refresh", secondary: "", icon: "refresh", "icon-only": "", title: "Refresh now", "aria-label": "Refresh" });
 const exportButton = custom("vscode-button", { id: "export", secondary: "", icon: "export", title: "Export the stored runs and feedback to a file" }, "Export…");
 const clear = custom("vscode-button", { id: "clear", secondary: "", icon: "clear-all", title: "Delete every run and all feedback stored on this machine" }, "Clear…");
 const toolbar = el("div", { className: "toolbar", attrs: { role: "toolbar", "aria-label": "Monitoring" } },
@@ -59,29 +60,46 @@ const status = el("p", { className: "status muted", attrs: { id: "status", role:
 const errorLine = el("p", { className: "error", attrs: { id: "error", role: "alert" } });
 errorLine.hidden = true;
 
+/**
+ * One table section. Wide views get a table (name column kept in view while the numbers scroll); narrow
+ * ones (the sidebar) get one card per row with the same numbers as labelled tiles. Both are in the page;
+ * CSS shows one of them by the view's width (display: none keeps the other out of the accessibility tree).
+ */
 function section(id: string, title: string, firstColumn: string): { root: HTMLElement; render(rows: MonitoringRow[]): void } {
     const heading = el("h2", { text: title, attrs: { id: `${id}-title` } });
     const scroller = el("div", { className: "scroller", attrs: { role: "region", "aria-labelledby": `${id}-title`, tabindex: "0" } });
-    const root = el("section", { attrs: { id, "aria-labelledby": `${id}-title` } }, heading, scroller);
+    const cards = el("div", { className: "cards" });
+    const root = el("section", { attrs: { id, "aria-labelledby": `${id}-title` } }, heading, scroller, cards);
     return {
         root,
         render(rows) {
             if (rows.length === 0) {
                 scroller.replaceChildren(el("p", { className: "muted empty", text: "No runs in this time window." }));
                 scroller.removeAttribute("tabindex");
+                cards.replaceChildren(el("p", { className: "muted empty", text: "No runs in this time window." }));
                 return;
             }
             scroller.setAttribute("tabindex", "0");
             const headRow = el("tr", {}, el("th", { text: firstColumn, attrs: { scope: "col" } }));
             for (const c of METRIC_COLUMNS) headRow.append(el("th", { className: "num", text: c.header, attrs: { scope: "col", title: c.description, "data-column": c.id } }));
             const body = el("tbody");
+            const list: HTMLElement[] = [];
             for (const r of rows) {
                 const name = el("th", { className: "name", text: r.label, attrs: { scope: "row", title: r.detail ?? r.label } });
                 const tr = el("tr", { attrs: { "data-key": r.key } }, name);
                 for (const c of METRIC_COLUMNS) tr.append(el("td", { className: "num", text: c.cell(r), attrs: { "data-column": c.id } }));
                 body.append(tr);
+
+                const cardTitleId = `${id}-card-${list.length}`;
+                const tiles = el("dl", { className: "tiles" });
+                for (const c of METRIC_COLUMNS) {
+                    tiles.append(el("div", { className: "tile", attrs: { "data-column": c.id, title: c.description } }, el("dt", { text: c.header }), el("dd", { text: c.cell(r) })));
+                }
+                list.push(el("article", { className: "card", attrs: { "data-key": r.key, "aria-labelledby": cardTitleId } },
+                    el("h3", { text: r.label, attrs: { id: cardTitleId, title: r.detail ?? r.label } }), tiles));
             }
             scroller.replaceChildren(el("table", {}, el("caption", { className: "visually-hidden", text: title }), el("thead", {}, headRow), body));
+            cards.replaceChildren(...list);
         },
     };
 }
@@ -150,4 +168,4 @@ clear.addEventListener("click", () => host.post({ type: "clear" }));
 
 // Paint what was shown before a reload at once; the extension answers "ready" with fresh numbers.
 render(state.model);
-host.post({ type: "ready", window: state.window });
+host.post(isTimeWindow(saved?.window) ? { type: "ready", window: saved.window } : { type: "ready" });
