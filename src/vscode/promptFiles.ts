@@ -127,7 +127,10 @@ class PromptFileService implements vscode.Disposable {
             this.diagnostics.delete(doc.uri);
             return [];
         }
-        this.parse(doc, true);
+        // A hover or CodeLens may have parsed this version already (without publishing).
+        const cached = this.parsed.get(doc.uri.toString());
+        if (cached?.version === doc.version) this.publish(doc, cached.result);
+        else this.parse(doc, true);
         return this.diagnostics.get(doc.uri)?.slice() ?? [];
     }
 

@@ -113,6 +113,16 @@ export function steps(ctx) {
                 await screenshot("codelens");
                 await lens.first().click();
 
+                // The playground (another part of issue 6) answers the lens's command; say so if it is missing.
+                await until("the playground to open (or an error saying why not)", async () => {
+                    const missing = (await ctx.toasts().allInnerTexts()).map(norm).find((t) => /not found/i.test(t) && /promptFile\.run/.test(t));
+                    if (missing) throw new Error(`the Run CodeLens's command is not registered (is the playground built into this VSIX?): ${missing}`);
+                    for (const f of page().frames()) if (!f.isDetached() && (await f.title().catch(() => "")) === "Prompt Playground") return true;
+                    return false;
+                }, 20_000).catch((e) => {
+                    if (/not registered/.test(e.message)) throw e;
+                    throw new Error(`${e.message}; the lens ran promptsmith.promptFile.run, which should open the Prompt Playground`);
+                });
                 const frame = await webviewFrame("Prompt Playground");
                 // Record every length the answer goes through while it streams.
                 await frame.evaluate(() => {
