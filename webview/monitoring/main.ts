@@ -56,7 +56,10 @@ const toolbar = el("div", { className: "toolbar", attrs: { role: "toolbar", "ari
     el("div", { className: "window" }, custom("vscode-label", { for: "window" }, "Time window"), select),
     el("div", { className: "actions" }, refresh, exportButton, clear),
 );
-const status = el("p", { className: "status muted", attrs: { id: "status", role: "status", "aria-live": "polite" } });
+// The run count is announced when it changes; the time of the last refresh is not (it changes every time).
+const summary = el("span", { attrs: { id: "status", role: "status", "aria-live": "polite" } });
+const updated = el("span", { attrs: { id: "updated" } });
+const status = el("p", { className: "status muted" }, summary, updated);
 const errorLine = el("p", { className: "error", attrs: { id: "error", role: "alert" } });
 errorLine.hidden = true;
 
@@ -120,14 +123,16 @@ function windowLabel(w: TimeWindow): string {
 
 function render(model: MonitoringModel | undefined): void {
     if (!model) {
-        status.textContent = "Loading…";
+        summary.textContent = "Loading…";
+        updated.textContent = "";
         empty.hidden = true;
         byModel.root.hidden = bySource.root.hidden = true;
         return;
     }
     const when = new Date(model.updatedAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
     const runs = `${model.runs.toLocaleString("en-US")} run${model.runs === 1 ? "" : "s"}`;
-    status.textContent = model.window === "all" ? `${runs} stored on this machine · updated ${when}` : `${runs} in the ${windowLabel(model.window)} (${model.storedRuns.toLocaleString("en-US")} stored) · updated ${when}`;
+    summary.textContent = model.window === "all" ? `${runs} stored on this machine` : `${runs} in the ${windowLabel(model.window)} (${model.storedRuns.toLocaleString("en-US")} stored)`;
+    updated.textContent = ` · updated ${when}`;
     const none = model.runs === 0;
     empty.hidden = !none;
     byModel.root.hidden = bySource.root.hidden = none;
