@@ -33,8 +33,16 @@ const REQUIREMENT = "Write a function that returns the total weight of the items
 const KEY = "sk-proj-" + "T4q9Zk2LmX7vB3nR8wYc5HdJ6pF1sG0aQe2Uo9Ki";
 const PANE_TITLE = "Promptsmith requirements";
 
+/** Two sampling presets of the user's own (the pane's Sampling list shows them): a long answer to stop by hand, a short one to preview. */
+const LONG = "Long answers";
+const SHORT = "Short answers";
+
 export function setup({ dirs }) {
     writeFileSync(join(dirs.workspace, FILE), SOURCE);
+    const file = join(dirs["user-data"], "User/settings.json");
+    const settings = JSON.parse(readFileSync(file, "utf8"));
+    settings["promptsmith.playground.presets"] = { [LONG]: { maxTokens: 1500 }, [SHORT]: { maxTokens: 48 } };
+    writeFileSync(file, JSON.stringify(settings, null, 2) + "\n");
 }
 
 export function steps(ctx) {
@@ -60,16 +68,22 @@ export function steps(ctx) {
     const answer = async () => (await frame.locator("#answer").textContent({ timeout: 2000 }).catch(() => "")) ?? "";
     const modelReady = async () => (await page().locator(".statusbar-item").filter({ hasText: "stories260K" }).filter({ has: page().locator(".codicon-check") }).count()) > 0;
 
-    /** Changes a user setting by editing settings.json (VS Code follows the file) and waits until the pane shows `check`. */
-    async function setSetting(key, value, check) {
-        const file = join(ctx.dirs["user-data"], "User/settings.json");
-        const json = JSON.parse(readFileSync(file, "utf8"));
-        if (value === undefined) delete json[key];
-        else json[key] = value;
-        writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
-        if (check) await until(`the pane to show ${key} = ${value}`, check, 15_000);
+    /** Chooses a sampling preset in the pane with the keyboard and waits for the budget line to show its token limit. */
+    async function preset(name, tokens) {
+        const select = frame.locator("#preset");
+        const names = await frame.locator("#preset vscode-option").allInnerTexts();
+        const target = names.findIndex((t) => norm(t).trim() === name);
+        if (target < 0) throw new Error(`no preset "${name}" in the pane: ${names.join(", ")}`);
+        await select.focus();
+        await page().keyboard.press("Enter");
+        await until("the Sampling list open", async () => (await select.evaluate((e) => /** @type {any} */ (e).open === true || e.hasAttribute("open"))), 5_000);
+        const current = await select.evaluate((e) => /** @type {any} */ (e).selectedIndex);
+        for (let i = current; i < target; i++) await page().keyboard.press("ArrowDown");
+        for (let i = current; i > target; i--) await page().keyboard.press("ArrowUp");
+        await page().keyboard.press("Enter");
+        await until(`the preset "${name}" chosen`, async () => (await select.evaluate((e) => /** @type {any} */ (e).value)) === name, 5_000);
+        await until(`the pane to show answers up to ${tokens} tokens`, async () => (await text("#budget-text")).includes(`answer up to ${tokens.toLocaleString("en-US")}`), 10_000);
     }
-    const maxTokens = (n) => setSetting("promptsmith.sampling.maxTokens", n, async () => (await text("#budget-text")).includes(`answer up to ${n.toLocaleString("en-US")}`));
 
     /** Focuses the requirements box and types a new requirement. */
     async function typeRequirement(value) {
@@ -161,7 +175,7 @@ export function steps(ctx) {
             name: "Generate → the answer streams → Escape stops; Generate again → diff preview → Ctrl+Enter: the editor holds exactly the preview; Ctrl+Z restores",
             async run() {
                 await pane();
-                await maxTokens(1500);
+                await preset(LONG, 1500);
                 await clickGenerate();
                 const lengths = [];
                 await until("the answer streaming", async () => {
@@ -179,7 +193,7 @@ export function steps(ctx) {
                 await new Promise((r) => setTimeout(r, 700));
                 if ((await answer()).length !== stoppedLength) throw new Error("the answer kept growing after Stop");
 
-                await maxTokens(48);
+                await preset(SHORT, 48);
                 // The file as the editor shows it, for the comparison after Undo.
                 const original = await ctx.editorText();
                 if (!original.includes("def describe")) throw new Error(`the editor does not show ${FILE}: ${original.slice(0, 200)}`);
@@ -244,7 +258,7 @@ export function steps(ctx) {
             async run() {
                 await pane();
                 await typeRequirement(REQUIREMENT);
-                await maxTokens(1500);
+                await preset(LONG, 1500);
                 await clickGenerate();
                 await until("the answer streaming", async () => (await answer()).length > 10 && /Generating/.test(await status()), 30_000, 50);
                 const pids = runnerPids();
@@ -255,7 +269,7 @@ export function steps(ctx) {
                     return /RUNNER_CRASHED/.test(s) ? s : false;
                 }, 15_000);
                 await screenshot("codegen-runner-killed");
-                await maxTokens(32);
+                await preset(SHORT, 48);
                 await clickGenerate();
                 const done = await until("the next run done", async () => {
                     const s = await status();

@@ -301,6 +301,8 @@ export class CodegenController implements vscode.Disposable {
         } finally {
             if (this.active?.seq === seq) this.active = undefined;
             this.setGenerating(false);
+            // The run's last update went out while it still counted as running: tell the pane it ended.
+            if (this.runValue) this.emitters.run.fire(this.runValue);
             this.scheduleBudget();
         }
     }
