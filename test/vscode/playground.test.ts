@@ -53,6 +53,17 @@ function brief(r: CellResult): string {
     return `seed ${r.seed}, ${r.metrics?.outputTokens} tokens, ${r.metrics?.tokensPerSecond.toFixed(0)} tok/s, "${r.text.slice(0, 50).replace(/\n/g, " ")}…"`;
 }
 
+test("playground: token counts of the rendered prompt: js-tiktoken and the model's own tokenizer against its context window", async () => {
+    const { playground } = await api();
+    const uri = promptFile("tokens", STORY);
+    const short = await playground.tokenInfo({ system: "You tell short stories.", user: "Once upon a time, {{hero}} found a ball.", values: {} }, { uri });
+    const long = await playground.tokenInfo({ system: "You tell short stories.", user: "Once upon a time, {{hero}} found a ball.", values: { hero: "a very curious and rather talkative little green dragon" } }, { uri });
+    assert(short.tiktoken > 5 && short.model !== undefined && short.model > 5, `counts: ${JSON.stringify(short)}`);
+    assert(short.contextSize === 2048 && short.modelName === "stories260K.gguf", `context window: ${JSON.stringify(short)}`);
+    assert(long.tiktoken > short.tiktoken && long.model! > short.model!, `a longer value did not count more: ${JSON.stringify({ short, long })}`);
+    log(`  default value: ${short.tiktoken} (tiktoken) / ${short.model} (model) of ${short.contextSize}; long value: ${long.tiktoken} / ${long.model}`);
+}, 30_000);
+
 test("playground: a fixed seed gives the same text twice (cache off); another seed gives another text", async () => {
     const { playground } = await api();
     const uri = promptFile("seed", STORY);

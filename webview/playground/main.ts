@@ -105,7 +105,7 @@ const runButton = custom("vscode-button", { attrs: { id: "run", icon: "play", ti
 const stopButton = custom("vscode-button", { attrs: { id: "stop", icon: "debug-stop", secondary: "", disabled: "", title: "Stop (Escape)", "aria-keyshortcuts": "Escape" } }, "Stop");
 const columnsSelect = custom<VscodeSingleSelect>("vscode-single-select", { attrs: { id: "columns" } });
 for (let n = 1; n <= MAX_COLUMNS; n++) columnsSelect.append(custom("vscode-option", { attrs: { value: String(n) } }, n === 1 ? "1 (no comparison)" : `${n} side by side`));
-const repeatField = custom<VscodeTextfield>("vscode-textfield", { attrs: { id: "repeat", type: "number", min: "1", max: String(REPEAT_MAX), step: "1" } });
+const repeatField = custom<VscodeTextfield>("vscode-textfield", { attrs: { id: "repeat", inputmode: "numeric", "aria-describedby": "repeat-hint" } });
 const cacheBox = custom<VscodeCheckbox>("vscode-checkbox", { attrs: { id: "use-cache" } }, "Use the response cache");
 const sourceLine = el("div", { className: "source", attrs: { id: "source" } });
 const statusLine = el("p", { className: "status muted", attrs: { id: "status", role: "status", "aria-live": "polite" } });
@@ -159,7 +159,8 @@ const resultsSection = el("section", { className: "results", attrs: { "aria-labe
 
 app.replaceChildren(
     el("header", {}, toolbar, statusLine, noticeLine),
-    el("div", { className: "layout" }, el("div", { className: "side" }, promptSection, historySection), resultsSection),
+    // Wide: the prompt and the history on the left, the columns on the right; narrow: prompt, columns, history.
+    el("div", { className: "layout" }, promptSection, resultsSection, historySection),
 );
 app.removeAttribute("aria-busy");
 
@@ -305,6 +306,26 @@ function checkValue(c: SamplingControl, raw: string): { value?: number; error?: 
     return { value: v };
 }
 
+/**
+ * Number fields are text fields (a type="number" field loses "0." while it is typed: the component
+ * writes the browser's empty value for a partial number back into the input); ArrowUp and ArrowDown
+ * step the value within the range, as a number field would (Shift: ten steps).
+ */
+function stepWithArrows(field: VscodeTextfield, c: SamplingControl): void {
+    field.addEventListener("keydown", (e: KeyboardEvent) => {
+        if ((e.key !== "ArrowUp" && e.key !== "ArrowDown") || e.altKey || e.ctrlKey || e.metaKey || field.disabled) return;
+        e.preventDefault();
+        const current = Number(field.value.trim() || c.min);
+        if (!Number.isFinite(current)) return;
+        const step = c.step * (e.shiftKey ? 10 : 1);
+        const decimals = (String(c.step).split(".")[1] ?? "").length;
+        let next = Number((current + (e.key === "ArrowUp" ? step : -step)).toFixed(decimals));
+        next = Math.max(c.min, c.unboundedAbove ? next : Math.min(c.max, next));
+        field.value = num(next);
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+}
+
 function setInvalid(id: string, field: VscodeTextfield | undefined, error: string | undefined): void {
     if (error) invalid.set(id, error);
     else invalid.delete(id);
@@ -332,8 +353,9 @@ function modelName(path: string | undefined): string {
 function controlField(colIndex: number, col: ColumnSettings, c: SamplingControl): HTMLElement {
     const id = fieldId(colIndex, c.key);
     const field = custom<VscodeTextfield>("vscode-textfield", {
-        attrs: { id, type: "number", min: String(c.min), ...(c.unboundedAbove ? {} : { max: String(c.max) }), step: String(c.step), "aria-describedby": `${id}-desc ${id}-error` },
+        attrs: { id, inputmode: c.kind === "integer" ? "numeric" : "decimal", "aria-describedby": `${id}-desc ${id}-error` },
     });
+    stepWithArrows(field, c);
     field.value = num(col.sampling[c.key as keyof EditableSampling] as number | undefined);
     field.addEventListener("input", () => {
         const { value, error } = checkValue(c, field.value);
@@ -358,7 +380,8 @@ function seedControl(colIndex: number, col: ColumnSettings): HTMLElement {
     const randomId = fieldId(colIndex, "seed-random");
     const random = custom<VscodeCheckbox>("vscode-checkbox", { attrs: { id: randomId } }, "Random seed each run");
     random.checked = col.seedMode === "random";
-    const field = custom<VscodeTextfield>("vscode-textfield", { attrs: { id, type: "number", min: "0", max: String(c.max), step: "1", placeholder: "random", "aria-describedby": `${id}-desc ${id}-error` } });
+    const field = custom<VscodeTextfield>("vscode-textfield", { attrs: { id, inputmode: "numeric", placeholder: "random", "aria-describedby": `${id}-desc ${id}-error` } });
+    stepWithArrows(field, c);
     field.value = col.seedMode === "fixed" ? num(col.seed) : "";
     field.disabled = col.seedMode === "random";
     random.addEventListener("change", () => {
@@ -941,6 +964,7 @@ function applyLoad(load: PlaygroundLoad): void {
     tokenError = undefined;
     renderAll();
     save();
+    sendEdit();
     sendEdit.flush();
     notice(load.problems?.length ? "warning" : "info", load.problems?.length ? `The prompt file has problems (defaults are used for those values): ${load.problems.join(" ")}` : "");
 }
@@ -968,6 +992,7 @@ host.on("init", (m) => {
     else {
         renderAll();
         save();
+        sendEdit();
         sendEdit.flush();
     }
     if (m.load?.autoRun) run();
@@ -1022,6 +1047,8 @@ host.on("cellDone", (m) => {
 
 host.on("runFinished", (m) => {
     setRunning(false);
+    // Finished runs since the page loaded (lets a test tell one run's end from the next).
+    app.dataset.runs = String(Number(app.dataset.runs ?? 0) + 1);
     spreads = m.spreads;
     live = [];
     pendingSeeds = [];

@@ -26,6 +26,9 @@ import { defaultColumn, ModelList, presetViews, savePresetInteractive } from "./
 import { loadPromptFile, saveColumnToFile } from "./source.ts";
 import { countPromptTokens, renderedTexts, type ModelCounter } from "./tokens.ts";
 
+/** The model's own count waits at most this long (a model being loaded for it, a busy runner). */
+const MODEL_COUNT_TIMEOUT_MS = 20_000;
+
 export interface PanelDeps extends RunDeps {
     services: Services;
     store: () => LocalStore;
@@ -185,16 +188,29 @@ export class PlaygroundPanel implements vscode.Disposable {
         }
     }
 
+    /** js-tiktoken's count at once; the model's own count (and context window) follows when it arrives. */
     private async countTokens(draft: RunSpec["draft"], modelPath: string | undefined): Promise<void> {
         this.countAbort?.abort();
         const abort = new AbortController();
         this.countAbort = abort;
+        const vars = this.lastState?.variables ?? this.variables;
+        let texts: string[];
         try {
-            const vars = this.lastState?.variables ?? this.variables;
-            const tokens = await countPromptTokens(renderedTexts(draft, vars), modelPath, this.deps.countModelTokens, abort.signal);
-            if (!abort.signal.aborted) await this.channel.post({ type: "promptInfo", tokens });
+            texts = renderedTexts(draft, vars);
+            const quick = await countPromptTokens(texts, modelPath, undefined, abort.signal);
+            if (abort.signal.aborted) return;
+            await this.channel.post({ type: "promptInfo", tokens: quick });
         } catch (e) {
             if (!abort.signal.aborted) await this.channel.post({ type: "promptInfo", error: `Tokens could not be counted: ${e instanceof Error ? e.message : String(e)}` });
+            return;
+        }
+        if (!this.deps.countModelTokens) return;
+        const timer = setTimeout(() => abort.abort(), MODEL_COUNT_TIMEOUT_MS);
+        try {
+            const full = await countPromptTokens(texts, modelPath, this.deps.countModelTokens, abort.signal);
+            if (!abort.signal.aborted && full.model !== undefined) await this.channel.post({ type: "promptInfo", tokens: full });
+        } finally {
+            clearTimeout(timer);
         }
     }
 

@@ -14,6 +14,7 @@ import {
     type PlaygroundState,
     type PromptDraft,
     type PromptSource,
+    type TokenInfo,
 } from "../../protocol/playground.ts";
 import { WorkspaceLinter } from "../codegen/workspaceLinter.ts";
 import { localStore } from "../localData.ts";
@@ -24,7 +25,7 @@ import { PlaygroundPanel, type PanelDeps } from "./panel.ts";
 import { runSpec, type RunOutcome } from "./runs.ts";
 import { defaultColumn, ModelList } from "./settings.ts";
 import { loadPromptFile, saveColumnToFile, sourcePath } from "./source.ts";
-import type { ModelCounter } from "./tokens.ts";
+import { countPromptTokens, renderedTexts, type ModelCounter } from "./tokens.ts";
 
 const OPEN_COMMAND = "promptsmith.playground.open";
 const RUN_FILE_COMMAND = "promptsmith.promptFile.run";
@@ -52,6 +53,8 @@ export interface PlaygroundApi {
     columnFor(uri?: vscode.Uri): Promise<ColumnSettings>;
     /** "Save to prompt file": writes the column into the file's front matter (an undoable edit); false when nothing changed. */
     saveColumn(uri: vscode.Uri, column: ColumnSettings): Promise<boolean>;
+    /** The prompt's token counts as the view shows them: js-tiktoken, and the model's own with its context window. */
+    tokenInfo(draft: PromptDraft, options?: { uri?: vscode.Uri; modelPath?: string }): Promise<TokenInfo>;
     /** The history list of a prompt file (workspace-relative path; undefined: every playground run). */
     history(source?: string): Promise<HistoryItem[]>;
     /** The open panel: its prompt file, the view's last saved state, whether it runs. */
@@ -181,6 +184,10 @@ export function registerPlayground(services: Services): PlaygroundApi {
             return uri ? ((await loadPromptFile(uri)).load.columns[0] ?? defaultColumn()) : defaultColumn();
         },
         saveColumn: (uri, column) => saveColumnToFile(uri, column),
+        async tokenInfo(draft, options = {}) {
+            const variables = options.uri ? (await loadPromptFile(options.uri)).load.variables : [];
+            return countPromptTokens(renderedTexts(draft, variables), options.modelPath, countTokens, new AbortController().signal);
+        },
         history: (source) => historyItems(localStore(services), source),
         panelInfo() {
             if (!panel) return undefined;
