@@ -7,6 +7,7 @@ import { lintDocumentNow, promptTokenCount, registerLinting } from "./vscode/lin
 import { checkPromptFileNow, registerPromptFiles } from "./vscode/promptFiles.ts";
 import { registerCodegen, type CodegenApi } from "./vscode/codegen/index.ts";
 import { monitoringModel, monitoringStore, monitoringViewModel, registerMonitoring } from "./vscode/monitoring.ts";
+import { registerPlayground, type PlaygroundApi } from "./vscode/playground/register.ts";
 
 /** What activate() returns: for the in-editor test suite and for other extensions. */
 export interface PromptsmithApi {
@@ -20,6 +21,8 @@ export interface PromptsmithApi {
     monitoringModel: typeof monitoringModel;
     monitoringViewModel: typeof monitoringViewModel;
     monitoringStore: typeof monitoringStore;
+    /** The Prompt Playground: headless runs, save a column, history, the open panel (for the in-editor tests). */
+    playground: PlaygroundApi;
 }
 
 export function activate(context: vscode.ExtensionContext): PromptsmithApi {
@@ -32,8 +35,9 @@ export function activate(context: vscode.ExtensionContext): PromptsmithApi {
         registerPromptFiles(services);
         const codegen = registerCodegen(services);
         registerMonitoring(services);
+        const playground = registerPlayground(services);
         services.logger.info(`Promptsmith activated in ${(performance.now() - started).toFixed(1)} ms`);
-        return { getModelState, selectModelPath, lintDocumentNow, promptTokenCount, checkPromptFileNow, codegen, monitoringModel, monitoringViewModel, monitoringStore };
+        return { getModelState, selectModelPath, lintDocumentNow, promptTokenCount, checkPromptFileNow, codegen, monitoringModel, monitoringViewModel, monitoringStore, playground };
     } catch (e) {
         services.logger.error(`Activation failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
         void vscode.window.showErrorMessage("Promptsmith could not start. See its log for details.", "Open Log").then((choice) => {
