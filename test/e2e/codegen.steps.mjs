@@ -74,6 +74,7 @@ export function steps(ctx) {
         const names = await frame.locator("#preset vscode-option").allInnerTexts();
         const target = names.findIndex((t) => norm(t).trim() === name);
         if (target < 0) throw new Error(`no preset "${name}" in the pane: ${names.join(", ")}`);
+        await focusPane();
         await select.focus();
         await page().keyboard.press("Enter");
         await until("the Sampling list open", async () => (await select.evaluate((e) => /** @type {any} */ (e).open === true || e.hasAttribute("open"))), 5_000);
@@ -85,10 +86,30 @@ export function steps(ctx) {
         await until(`the pane to show answers up to ${tokens} tokens`, async () => (await text("#budget-text")).includes(`answer up to ${tokens.toLocaleString("en-US")}`), 10_000);
     }
 
+    /**
+     * Puts the keyboard focus into the pane the way a keyboard user does (the view's Focus command). A
+     * click into the page right after working in the editor is not enough: the workbench still routes
+     * the next shortcut (Ctrl+A) to the editor.
+     */
+    async function focusPane() {
+        await page().keyboard.press("F1");
+        await until("the command palette", async () => (await ctx.quickInput().isVisible()) && (await page().locator(".quick-input-widget input").inputValue()).startsWith(">"), 10_000);
+        await page().keyboard.type("Focus on Requirements View", { delay: 5 });
+        await ctx.pickRow(/Focus on Requirements View/, "the Focus on Requirements View command");
+        await until("the pane focused", async () => /webview/.test(await page().evaluate(() => document.activeElement?.className ?? "")), 10_000);
+        await pane();
+    }
+
     /** Focuses the requirements box and types a new requirement. */
     async function typeRequirement(value) {
-        await frame.locator("#requirements textarea").focus();
+        await focusPane();
+        await frame.locator("#requirements textarea").click();
+        // Ctrl+A in a webview selects twice: in the page, then once more when the workbench's Select All
+        // command comes back to the webview. Clear the box and let that settle before typing.
         await page().keyboard.press("Control+A");
+        await new Promise((r) => setTimeout(r, 300));
+        await page().keyboard.press("Backspace");
+        await until("the requirements box empty", async () => (await frame.locator("#requirements").evaluate((e) => /** @type {any} */ (e).value)) === "", 5_000);
         await page().keyboard.type(value, { delay: 8 });
         await until("the requirement in the box", async () => (await frame.locator("#requirements").evaluate((e) => /** @type {any} */ (e).value)) === value, 5_000);
         lastRequirement = value;
@@ -112,7 +133,7 @@ export function steps(ctx) {
         await until("the Color Theme picker", async () => (await ctx.quickInput().isVisible()) && (await ctx.quickRows().count()) > 0, 10_000);
         const current = norm(await page().locator(".quick-input-widget .monaco-list-row.focused .label-name").first().innerText({ timeout: 2000 }).catch(() => "")).trim();
         await page().keyboard.type(label, { delay: 10 });
-        await ctx.pickRow(new RegExp(`^\\s*${label.replace(/[+()]/g, "\\$&")}(\\s|$)`), `the theme "${label}"`);
+        await ctx.pickRow(new RegExp(`^\\s*${label.replace(/[+()]/g, "\\$&")}`), `the theme "${label}"`);
         await until("the picker closed", async () => !(await ctx.quickInput().isVisible()), 5_000);
         return current;
     }
@@ -280,8 +301,10 @@ export function steps(ctx) {
                 await pane();
                 await frame.locator("#reject").click();
                 await until("the diff closed by Reject", async () => (await diffTab().count()) === 0, 10_000);
-                const note = await text("#proposal-note");
-                if (!/Rejected/.test(note)) throw new Error(`after Reject the pane says "${note}"`);
+                const note = await until("the pane saying rejected", async () => {
+                    const t = await text("#proposal-note");
+                    return /Rejected/.test(t) ? t : false;
+                }, 10_000);
                 return `killed ${pids[0]}: "${error.slice(0, 120)}"; next: "${done}" (runner ${newPids.join(",")}); "${note}"`;
             },
         },
@@ -317,9 +340,9 @@ export function steps(ctx) {
                     await page().locator(".part.activitybar .action-item a.action-label[aria-label^='Promptsmith']").first().click();
                 }
                 await pane(60_000);
-                const value = await until("the requirement back in the box", async () => {
+                const value = await until(`the requirement back in the box ("${lastRequirement}")`, async () => {
                     const v = await frame.locator("#requirements").evaluate((e) => /** @type {any} */ (e).value);
-                    return v === lastRequirement ? v : false;
+                    return v === lastRequirement ? v : JSON.stringify(v) === '""' ? false : Promise.reject(new Error(`the box holds ${JSON.stringify(v)}`));
                 }, 20_000);
                 const back = await until("the last answer back", async () => {
                     const a = (await answer()).trim();
