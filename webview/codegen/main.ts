@@ -383,6 +383,8 @@ host.on("chunk", (msg) => {
     save();
 });
 host.on("run", (msg) => {
+    // A new finished answer: "Correct this answer" starts from its code.
+    if (msg.run.runId && msg.run.runId !== state.run?.runId) el.correction.value = msg.run.code ?? "";
     state = { ...state, run: msg.run, generating: msg.generating };
     renderRun(msg.run, msg.generating);
     save(true);
