@@ -218,7 +218,8 @@ function renderBudget(budget: BudgetView | undefined, editor: EditorView | undef
     text.textContent = `Context ${formatTokens(budget.used)} of ${formatTokens(budget.budget)} ${how} · prompt ${formatTokens(budget.promptTokens)} · answer up to ${formatTokens(budget.maxTokens)} · window ${formatTokens(budget.contextSize)}`;
     replaceChildren(list, ...budget.items.map((i) => {
         const note = !i.included ? ` — left out${i.reason ? `: ${i.reason}` : ""}` : i.truncated ? ` — cut to fit${i.reason ? `: ${i.reason}` : ""}` : "";
-        return h("li", { class: i.included ? (i.truncated ? "cut" : "in") : "out" }, `${i.label}: ${formatTokens(i.tokens)}${note}`);
+        const tokens = i.included || i.tokens > 0 ? `: ${formatTokens(i.tokens)}` : "";
+        return h("li", { class: i.included ? (i.truncated ? "cut" : "in") : "out" }, `${i.label}${tokens}${note}`);
     }));
 }
 

@@ -73,7 +73,7 @@ export function planContext(o: {
             tokens: conversation.tokens,
             included: turns > 0,
             truncated: dropped > 0,
-            ...(dropped > 0 ? { reason: `${dropped} oldest left out` } : {}),
+            ...(dropped > 0 ? { reason: turns === 0 ? "they do not fit" : `the ${dropped} oldest do not fit` } : {}),
         });
     }
     return {

@@ -20,7 +20,7 @@ import { normalizeSampling } from "../../core/sampling.ts";
 import type { GenerateResult } from "../../core/runner/protocol.ts";
 import type { RunRecord } from "../../core/store/records.ts";
 import {
-    sanitizeInputs,
+    CODEGEN_VIEW_ID, sanitizeInputs,
     type BudgetView, type EditorView, type FindingView, type ModelView, type PaneInputs, type PaneState, type PlaceChoice, type RunView, type TurnView,
 } from "../../protocol/codegen.ts";
 import { localStore } from "../localData.ts";
@@ -287,6 +287,8 @@ export class CodegenController implements vscode.Disposable {
         const abort = new AbortController();
         this.active = { seq, abort, done };
         this.setGenerating(true);
+        // The pane's progress bar while the request runs (checks, model load, generation).
+        void vscode.window.withProgress({ location: { viewId: CODEGEN_VIEW_ID } }, () => done);
         try {
             const run = await this.runRequest(seq, abort, options);
             resolveDone(run);
