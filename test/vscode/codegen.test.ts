@@ -344,6 +344,9 @@ test("code generation: ratings, pasted corrections and edits of accepted code ar
 
 test("history: export as JSONL and Markdown, reopen a past request in the pane, clear", async () => {
     const a = await api();
+    // The runs above changed the user's maxTokens: back to the default for the suites that follow.
+    await sampling().update("maxTokens", undefined, vscode.ConfigurationTarget.Global);
+    assert(sampling().get("maxTokens") === 512, `maxTokens is ${sampling().get("maxTokens")} after the reset`);
     const runs = await a.codegen.store().runs({ kind: "codegen" });
     assert(runs.length >= 5, `only ${runs.length} codegen runs in the history`);
     const jsonl = join(workspaceRoot(), "history-export.jsonl");

@@ -107,7 +107,7 @@ export class TokenCounter {
         const hit = this.cache.get(text);
         if (hit !== undefined) return hit;
         const n = countTokens(text);
-        if (this.cache.size > 2000) this.cache.clear();
+        if (this.cache.size > 300) this.cache.clear();
         this.cache.set(text, n);
         return n;
     }
