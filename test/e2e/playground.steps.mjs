@@ -60,10 +60,13 @@ export function steps(ctx) {
     const seedShown = async (col = 0, i = 0) => norm(await frame.locator(`#cell-${col}-${i}-seed code`).innerText({ timeout: 2000 }));
     const metricsShown = async (col = 0, i = 0) => norm(await frame.locator(`#cell-${col}-${i} dl.metrics`).innerText({ timeout: 2000 })).replace(/\s+/g, " ");
 
+    /** Scrolls the playground so that the first answer is in the middle of the view (for the screenshots). */
+    const showAnswer = () => frame.locator("#cell-0-0").evaluate((e) => e.scrollIntoView({ block: "center" })).catch(() => undefined);
+
     /** Focuses a text field in the webview (its inner <input>/<textarea>) and types a new value. */
     async function typeInto(id, value) {
         const inner = frame.locator(`#${id} input, #${id} textarea`).first();
-        await selectAllIn(inner);
+        await clearField(inner);
         await page().keyboard.type(value, { delay: 15 });
         let now;
         await until(`#${id} = ${value}`, async () => (now = await frame.locator(`#${id}`).evaluate((e) => /** @type {any} */ (e).value)) === value, 5_000)
@@ -73,11 +76,16 @@ export function steps(ctx) {
             });
     }
 
-    /** Focuses a field and selects its text with Ctrl+A (VS Code answers Ctrl+A in a webview asynchronously: wait for it). */
-    async function selectAllIn(inner) {
+    /**
+     * Focuses a field and empties it with End and Backspace. (Not Ctrl+A: in a webview VS Code runs its own
+     * Select All as well, a moment later, which can select the first character typed after it.)
+     */
+    async function clearField(inner) {
         await inner.focus();
-        await page().keyboard.press("Control+A");
-        await until("the field's text selected", async () => inner.evaluate((e) => e.selectionStart === 0 && e.selectionEnd === e.value.length), 5_000);
+        await page().keyboard.press("Control+End");
+        const n = await inner.evaluate((e) => e.value.length);
+        for (let i = 0; i < n; i++) await page().keyboard.press("Backspace");
+        await until("the field empty", async () => inner.evaluate((e) => e.value === ""), 5_000);
     }
 
     /** Focuses an element of the webview and presses a key (buttons, checkboxes, selects). */
@@ -177,6 +185,7 @@ export function steps(ctx) {
                     return /tokens \(js-tiktoken/.test(t) ? t : false;
                 }, 10_000);
                 const lengths = await streamedLengths(0);
+                await showAnswer();
                 await screenshot("playground-run");
                 return `answer of ${answer.length} characters (${lengths.length > 1 ? `streamed through ${lengths.length} lengths` : "one piece"}), seed ${seed}; metrics "${metrics}"; "${tokens}"`;
             },
@@ -205,6 +214,7 @@ export function steps(ctx) {
                 if (seed2 !== seed) throw new Error(`the second run shows seed ${seed2}, expected ${seed}`);
                 if (second !== first) throw new Error(`seed ${seed} did not reproduce the text:\n${first}\n---\n${second}`);
                 if (!/Cache\s*miss/.test(metrics)) throw new Error(`the second run was not a fresh generation: ${metrics}`);
+                await showAnswer();
                 await screenshot("playground-seed");
 
                 // Escape stops: a long answer (max tokens 1500), stopped once it has started.
@@ -213,10 +223,11 @@ export function steps(ctx) {
                 await press("#c0-seed-random", "Space");
                 const before = await runsDone();
                 await page().keyboard.press("Control+Enter");
-                await until("the long answer streaming", async () => ((await outputText().catch(() => "")).length > 20), 20_000);
+                // This run's answer, while it streams (a finished answer has no aria-busy).
+                await until("the long answer streaming", async () => (await frame.locator("#cell-0-0-text[aria-busy='true']").count()) > 0 && (await outputText().catch(() => "")).length > 20, 20_000);
                 await page().keyboard.press("Escape");
                 await until("the run stopped", async () => (await runsDone()) > before, 20_000);
-                const reason = norm(await frame.locator("#cell-0-0 .stop-reason").innerText());
+                const reason = await until("the answer marked as stopped", async () => norm(await frame.locator("#cell-0-0 .stop-reason").innerText({ timeout: 1000 })), 10_000);
                 const status = norm(await frame.locator("#status").innerText());
                 const stoppedTokens = /Output\s*(\d+)/.exec(await metricsShown().catch(() => ""))?.[1];
                 if (!/stopped by you/.test(reason) || !/Stopped/.test(status)) throw new Error(`after Escape: "${reason}", status "${status}"`);
@@ -254,8 +265,20 @@ export function steps(ctx) {
                 const lb = await streamedLengths(1);
                 const outB = Number(/Output\s*(\d+)/.exec(mb)?.[1]);
                 if (!(outB <= 40)) throw new Error(`column B wrote ${outB} tokens, its max is 40`);
-                await frame.locator("#column-A").scrollIntoViewIfNeeded();
+                // The screenshot: the playground alone in the editor area, B's controls folded, the answers in view.
+                await frame.locator("#c1-sampling > summary").focus();
+                if (await frame.locator("#c1-sampling").evaluate((e) => /** @type {any} */ (e).open)) await page().keyboard.press("Enter");
+                const toggleMaximized = async () => {
+                    await page().keyboard.press("Control+K");
+                    await page().keyboard.press("Control+M");
+                };
+                await toggleMaximized();
+                await until("the playground wide (prompt and columns side by side)", async () => frame.locator(".layout").evaluate((e) => getComputedStyle(e).gridTemplateAreas.includes("results")
+                    && getComputedStyle(e).gridTemplateColumns.split(" ").length === 2), 10_000);
+                await frame.evaluate(() => window.scrollTo(0, 0));
                 await screenshot("playground-compare");
+                await toggleMaximized();
+                await until("the prompt file's editor back beside the playground", async () => page().locator(".part.editor .tab").filter({ hasText: PROMPT_FILE }).first().isVisible(), 10_000);
                 return `A (${la.length} lengths seen): ${ma}\n    B (${lb.length} lengths seen): ${mb}`;
             },
         },
@@ -300,7 +323,7 @@ export function steps(ctx) {
                 await press("#cell-0-0 .feedback vscode-button:has-text('Correct this answer')", "Enter");
                 const area = frame.locator("#cell-0-0 .correction vscode-textarea textarea");
                 await until("the correction editor", async () => (await area.count()) > 0, 5_000);
-                await selectAllIn(area);
+                await clearField(area);
                 await page().keyboard.type("Tom found a red ball and shared it with his sister.", { delay: 5 });
                 await press("#cell-0-0 .correction vscode-button:has-text('Save correction')", "Enter");
                 await until("the saved correction", async () => /shared it with his sister/.test(norm(await frame.locator("#cell-0-0 .correction-text").innerText().catch(() => ""))), 10_000);
@@ -352,15 +375,18 @@ export function steps(ctx) {
                 const before = await pickTheme("Light Modern");
                 await playground();
                 await until("the light theme in the webview", async () => (await frame.locator("body.vscode-light").count()) > 0, 10_000);
+                await showAnswer();
                 await screenshot("playground-light");
                 await pickTheme("Dark High Contrast");
                 await playground();
                 await until("the dark high-contrast theme", async () => (await frame.locator("body.vscode-high-contrast").count()) > 0, 10_000);
+                await showAnswer();
                 await screenshot("playground-high-contrast");
                 await pickTheme("Light High Contrast");
                 await playground();
                 await until("the light high-contrast theme", async () => (await frame.locator("body.vscode-high-contrast-light").count()) > 0, 10_000);
                 const colours = await frame.locator("#cell-0-0-text").evaluate((e) => ({ fg: getComputedStyle(e).color, bg: getComputedStyle(e).backgroundColor, border: getComputedStyle(e).borderTopColor }));
+                await showAnswer();
                 await screenshot("playground-high-contrast-light");
                 if (before) await pickTheme(before);
                 if (!(await page().locator(".part.sidebar").isVisible())) await page().keyboard.press("Control+B");

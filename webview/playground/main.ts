@@ -378,7 +378,7 @@ function seedControl(colIndex: number, col: ColumnSettings): HTMLElement {
     const c = SAMPLING_CONTROLS.find((x) => x.key === "seed")!;
     const id = fieldId(colIndex, "seed");
     const randomId = fieldId(colIndex, "seed-random");
-    const random = custom<VscodeCheckbox>("vscode-checkbox", { attrs: { id: randomId } }, "Random seed each run");
+    const random = custom<VscodeCheckbox>("vscode-checkbox", { attrs: { id: randomId } }, "Random seed");
     random.checked = col.seedMode === "random";
     const field = custom<VscodeTextfield>("vscode-textfield", { attrs: { id, inputmode: "numeric", placeholder: "random", "aria-describedby": `${id}-desc ${id}-error` } });
     stepWithArrows(field, c);
@@ -597,7 +597,9 @@ function buildColumn(colIndex: number): HTMLElement {
     const title = compare ? `Column ${col.id}` : "Settings";
     const details = el("details", { className: "sampling", attrs: { id: fieldId(colIndex, "sampling") } });
     details.open = !compare || openDetails.has(colIndex);
+    // Compare columns remember which of them the user unfolded (a single column is always unfolded at first).
     details.addEventListener("toggle", () => {
+        if (state.columns.length < 2) return;
         if (details.open) openDetails.add(colIndex);
         else openDetails.delete(colIndex);
     });
@@ -624,11 +626,12 @@ function buildColumn(colIndex: number): HTMLElement {
         el("h2", { text: title, attrs: { id: fieldId(colIndex, "title") } }),
         modelSelect(colIndex, col),
         presetSelect(colIndex, col),
-        details,
-        el("div", { className: "actions" }, saveToFile),
+        // The answer right under the model and preset, the controls below it: a run's result stays in view.
         el("h3", { text: "Output", className: "output-title" }),
         el("p", { className: "muted spread", attrs: { id: fieldId(colIndex, "spread"), role: "status" } }),
         cells,
+        details,
+        el("div", { className: "actions" }, saveToFile),
     );
     renderCells(colIndex, cells);
     renderSpread(colIndex, article.querySelector(".spread") as HTMLElement);
