@@ -197,8 +197,11 @@ export const PLAYGROUND_TO_HOST_TYPES: ReadonlySet<PlaygroundToHost["type"]> = n
 
 // ---- extension → webview ----
 export type PlaygroundToView =
-    /** Answer to ready; `load` replaces the view's prompt and columns (a prompt file or a past run was opened). */
-    | { type: "init"; models: ModelChoice[]; presets: PresetView[]; defaults: ColumnSettings; load?: PlaygroundLoad }
+    /**
+     * Answer to ready; `load` replaces the view's prompt and columns (a prompt file or a past run was
+     * opened); `restore` is the state the extension kept for a restored panel (used when newer than the view's).
+     */
+    | { type: "init"; models: ModelChoice[]; presets: PresetView[]; defaults: ColumnSettings; load?: PlaygroundLoad; restore?: PlaygroundState }
     | { type: "load"; load: PlaygroundLoad }
     /** Token counts of the rendered prompt (the view finds the variables itself, with render.ts). */
     | { type: "promptInfo"; tokens?: TokenInfo; error?: string }
@@ -232,6 +235,8 @@ export interface PlaygroundLoad {
 /** What the view keeps with setState (restored after a reload by the serializer). */
 export interface PlaygroundState {
     version: 1;
+    /** When the view saved it (ms since the epoch): the newer of two copies wins. */
+    savedAt?: number;
     source?: PromptSource;
     draft: PromptDraft;
     columns: ColumnSettings[];

@@ -5,6 +5,8 @@
 //   p4  "Save to prompt file" on column B → the file's front matter changed in the editor; Ctrl+Z takes it back
 //   p5  feedback (thumbs up, a correction), the history reopens a run, Export JSONL through the save dialog
 //   p6  the playground in the light and the high-contrast themes, keyboard order from Run
+//   p7  a GBNF grammar forces an answer with an e-mail address: the output linter's finding is highlighted (<mark>)
+//   p8  reload the window: the playground comes back with its prompt file, settings and last answer
 /* global window, document, MutationObserver, getComputedStyle -- the functions passed to evaluate() run in the webview page */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -329,7 +331,7 @@ export function steps(ctx) {
                 await until("the saved correction", async () => /shared it with his sister/.test(norm(await frame.locator("#cell-0-0 .correction-text").innerText().catch(() => ""))), 10_000);
 
                 const items = frame.locator("#history-list button.history-item");
-                const n = await until("the history list with the runs so far", async () => ((await items.count()) >= 5 ? items.count() : false), 10_000);
+                const n = await until("the history list with the runs so far", async () => ((await items.count()) >= 1 ? items.count() : false), 10_000);
                 const rated = await until("the rating in the history", async () => (await frame.locator("#history-list .codicon-thumbsup").count()) > 0, 10_000);
                 // Reopen the oldest run in the list (p1's): one column again, its output and seed back.
                 const last = items.nth(n - 1);
@@ -391,6 +393,64 @@ export function steps(ctx) {
                 if (before) await pickTheme(before);
                 if (!(await page().locator(".part.sidebar").isVisible())) await page().keyboard.press("Control+B");
                 return `Tab order: ${order.join(" → ")}; themes Light Modern, Dark High Contrast, Light High Contrast (output ${colours.fg} on ${colours.bg}, border ${colours.border}); back to "${before || "?"}"`;
+            },
+        },
+        {
+            id: "p7",
+            name: "a GBNF grammar forces an answer with an e-mail address → the output linter's finding is highlighted",
+            async run() {
+                await showPlaygroundTab();
+                if (await frame.locator("#column-B").count()) throw new Error("expected one column (p5 reopened a run)");
+                // Output constraint → GBNF grammar, with the keyboard.
+                await press("#c0-constraint", "Enter");
+                await until("the constraint list open", async () => frame.locator("#c0-constraint[open]").count(), 5_000);
+                const want = await frame.locator("#c0-constraint").evaluate((e) => /** @type {any} */ (e).value);
+                const steps = ["none", "jsonSchema", "grammar"].indexOf("grammar") - ["none", "jsonSchema", "grammar"].indexOf(want);
+                for (let i = 0; i < steps; i++) await page().keyboard.press("ArrowDown");
+                await page().keyboard.press("Enter");
+                await until("the grammar field", async () => frame.locator("#c0-constraint-text textarea").isVisible(), 5_000);
+                const grammar = 'root ::= "Write to lily.tan@northwind-mail.com today."';
+                await typeInto("c0-constraint-text", grammar);
+                await runAndWait("the constrained run");
+                const text = await outputText();
+                if (text !== "Write to lily.tan@northwind-mail.com today.") throw new Error(`the grammar did not shape the answer: ${JSON.stringify(text)}`);
+                const mark = frame.locator("#cell-0-0-text mark.flag");
+                const marked = await until("the e-mail address marked", async () => ((await mark.count()) ? norm(await mark.first().innerText()) : false), 5_000);
+                const rules = await mark.first().getAttribute("data-rules");
+                const listed = norm(await frame.locator("#cell-0-0 ul.findings").innerText()).replace(/\s+/g, " ");
+                if (marked !== "lily.tan@northwind-mail.com" || !/pii-email/.test(rules ?? "")) throw new Error(`marked "${marked}" (${rules})`);
+                await showAnswer();
+                await screenshot("playground-findings");
+                return `answer ${JSON.stringify(text)}; <mark data-rules="${rules}">${marked}</mark>; listed: "${listed}"`;
+            },
+        },
+        {
+            id: "p8",
+            name: "reload the window → the playground is restored with its prompt file, settings and last answer",
+            async run() {
+                await showPlaygroundTab();
+                const before = { text: await outputText(), seed: await frame.locator("#c0-seed").evaluate((e) => /** @type {any} */ (e).value), user: await frame.locator("#user").evaluate((e) => /** @type {any} */ (e).value) };
+                await page().reload();
+                await page().locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+                await until("the playground's tab back", async () => (await page().locator(".part.editor .tab").filter({ hasText: "Playground" }).count()) > 0, 30_000);
+                await showPlaygroundTab();
+                const after = await until("the prompt, settings and answer restored", async () => {
+                    const a = {
+                        text: await outputText().catch(() => ""),
+                        seed: await frame.locator("#c0-seed").evaluate((e) => /** @type {any} */ (e).value),
+                        user: await frame.locator("#user").evaluate((e) => /** @type {any} */ (e).value),
+                        constraint: await frame.locator("#c0-constraint").evaluate((e) => /** @type {any} */ (e).value),
+                        source: norm(await frame.locator("#source").innerText()),
+                    };
+                    if (a.text === before.text && a.user === before.user && a.seed === before.seed && a.constraint === "grammar" && a.source.includes(PROMPT_FILE)) return a;
+                    throw new Error(`now ${JSON.stringify(a)}, before ${JSON.stringify(before)}`);
+                }, 30_000);
+                const historyRows = await until("the history list", async () => ((await frame.locator("#history-list button.history-item").count()) || false), 10_000);
+                // The restored view runs again, as the extension activated for it.
+                await frame.locator("#run").focus();
+                await runAndWait("a run after the reload");
+                await screenshot("playground-restored");
+                return `restored: ${PROMPT_FILE}, seed field "${after.seed}", grammar constraint, answer "${after.text.slice(0, 40)}…", ${historyRows} history rows; ran again after the reload`;
             },
         },
     ];

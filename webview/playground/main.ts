@@ -92,6 +92,7 @@ let presetColumn: number | undefined;
 const correcting = new Set<string>();
 
 function save(): void {
+    state.savedAt = Date.now();
     host.setState(state);
     postState();
 }
@@ -989,7 +990,11 @@ host.on("init", (m) => {
     defaults = m.defaults;
     models = m.models;
     presets = m.presets;
-    if (!isPlaygroundState(saved) && !m.load) state = freshState(defaults);
+    if (m.restore && !m.load && (!isPlaygroundState(saved) || (m.restore.savedAt ?? 0) > (saved.savedAt ?? 0))) {
+        // The extension's copy is newer than the one VS Code gave back (a browser reload can lose the last setState).
+        state = m.restore;
+        host.setState(state);
+    } else if (!isPlaygroundState(saved) && !m.load) state = freshState(defaults);
     initialised = true;
     if (m.load) applyLoad(m.load);
     else {
@@ -1062,6 +1067,7 @@ host.on("runFinished", (m) => {
     const results = state.results.flat().filter(Boolean);
     const failed = results.filter((r) => r.stopReason === "error").length;
     const seeds = state.results.map((rs, i) => (rs[0]?.seed !== undefined ? `${state.columns.length > 1 ? `${state.columns[i]?.id}: ` : ""}seed ${rs[0].seed}` : "")).filter(Boolean);
+    postState.flush();
     status(m.stopped ? "Stopped." : failed ? `Done, ${failed} of ${results.length} failed.` : `Done${seeds.length ? ` (${seeds.join(", ")})` : ""}.`);
     save();
 });

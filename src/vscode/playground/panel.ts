@@ -25,6 +25,7 @@ import { runSpec, type RunDeps, type RunOutcome } from "./runs.ts";
 import { defaultColumn, ModelList, presetViews, savePresetInteractive } from "./settings.ts";
 import { loadPromptFile, saveColumnToFile } from "./source.ts";
 import { countPromptTokens, renderedTexts, type ModelCounter } from "./tokens.ts";
+import type { StateFile } from "./persist.ts";
 
 /** The model's own count waits at most this long (a model being loaded for it, a busy runner). */
 const MODEL_COUNT_TIMEOUT_MS = 20_000;
@@ -35,6 +36,8 @@ export interface PanelDeps extends RunDeps {
     linter: (source: string | undefined) => Promise<Linter>;
     models: ModelList;
     countModelTokens?: ModelCounter;
+    /** Where the open panel's state is kept across reloads. */
+    stateFile: StateFile;
     /** Fired after every run the panel made (for tests and the API). */
     onRunFinished: (outcome: RunOutcome & { source?: string }) => void;
 }
@@ -53,6 +56,8 @@ export class PlaygroundPanel implements vscode.Disposable {
     private countAbort: AbortController | undefined;
     private historyTimer: ReturnType<typeof setTimeout> | undefined;
     private disposed = false;
+    /** The extension is shutting down (a reload): the kept state stays for the restored panel. */
+    private shuttingDown = false;
     private readonly disposedEmitter = new vscode.EventEmitter<void>();
     readonly onDidDispose = this.disposedEmitter.event;
 
@@ -64,12 +69,17 @@ export class PlaygroundPanel implements vscode.Disposable {
         return new PlaygroundPanel(panel, deps, undefined);
     }
 
-    constructor(readonly panel: vscode.WebviewPanel, private readonly deps: PanelDeps, restored: PlaygroundState | undefined) {
+    /**
+     * @param restored the state VS Code kept for a restored panel
+     * @param kept     the state the extension kept in its storage (sent to the view, which takes the newer one)
+     */
+    constructor(readonly panel: vscode.WebviewPanel, private readonly deps: PanelDeps, restored: PlaygroundState | undefined, private readonly kept?: PlaygroundState) {
         const { services } = deps;
         const icon = vscode.Uri.joinPath(services.context.extensionUri, "media", "promptsmith.svg");
         panel.iconPath = { light: icon, dark: icon };
         panel.webview.options = webviewOptions(services.context.extensionUri);
-        if (restored) this.adoptState(restored);
+        const newest = [restored, kept].filter((x): x is PlaygroundState => !!x).sort((a, b) => (b.savedAt ?? 0) - (a.savedAt ?? 0))[0];
+        if (newest) this.adoptState(newest);
         this.channel = new WebviewChannel<PlaygroundToView, PlaygroundToHost>(panel.webview, PLAYGROUND_TO_HOST_TYPES, (e) => this.fail("The playground", e));
         this.channel
             .on("ready", () => this.onReady())
@@ -83,11 +93,18 @@ export class PlaygroundPanel implements vscode.Disposable {
             .on("feedback", (m) => this.feedback(m.runId, m.rating, m.correction))
             .on("openSource", () => this.openSource())
             .on("browseModel", (m) => this.browseModel(m.column))
-            .on("state", (m) => this.adoptState(m.state));
+            .on("state", (m) => {
+                this.adoptState(m.state);
+                void deps.stateFile.save(m.state);
+            });
         this.disposables.push(
             this.channel,
             this.disposedEmitter,
-            panel.onDidDispose(() => this.dispose()),
+            panel.onDidDispose(() => {
+                // Closed by the user (not by a reload): nothing to restore.
+                if (!this.shuttingDown) void deps.stateFile.delete();
+                this.dispose();
+            }),
             vscode.workspace.onDidChangeConfiguration((e) => {
                 if (e.affectsConfiguration("promptsmith.playground.presets")) void this.channel.post({ type: "presets", presets: presetViews() });
             }),
@@ -155,7 +172,7 @@ export class PlaygroundPanel implements vscode.Disposable {
         const load = this.pendingLoad;
         this.pendingLoad = undefined;
         const models = await this.deps.models.list().catch(() => []);
-        await this.channel.post({ type: "init", models, presets: presetViews(), defaults: defaultColumn(), ...(load ? { load } : {}) });
+        await this.channel.post({ type: "init", models, presets: presetViews(), defaults: defaultColumn(), ...(load ? { load } : {}), ...(this.kept && !load ? { restore: this.kept } : {}) });
         await this.sendHistory();
     }
 
@@ -304,6 +321,12 @@ export class PlaygroundPanel implements vscode.Disposable {
         const err = toPromptsmithError(e);
         this.deps.services.logger.error(`${what}: [${err.code}] ${err.message}${err.detail ? `\n${err.detail}` : ""}`);
         void this.channel.post({ type: "notice", level: "error", text: [err.message, err.fix].filter(Boolean).join(" ") });
+    }
+
+    /** The extension is deactivating: keep the stored state for the panel VS Code restores next time. */
+    shutdown(): void {
+        this.shuttingDown = true;
+        this.dispose();
     }
 
     dispose(): void {

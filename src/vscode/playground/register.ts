@@ -22,6 +22,7 @@ import { countModelTokens, generateWithModel, getModelState, getSelectedModelPat
 import type { Services } from "../services.ts";
 import { historyItems } from "./history.ts";
 import { PlaygroundPanel, type PanelDeps } from "./panel.ts";
+import { StateFile } from "./persist.ts";
 import { runSpec, type RunOutcome } from "./runs.ts";
 import { defaultColumn, ModelList } from "./settings.ts";
 import { loadPromptFile, saveColumnToFile, sourcePath } from "./source.ts";
@@ -68,6 +69,7 @@ export function registerPlayground(services: Services): PlaygroundApi {
     const workspaceLinter = new WorkspaceLinter(logger);
     const finished = new vscode.EventEmitter<RunOutcome & { source?: string }>();
     const models = new ModelList();
+    const stateFile = new StateFile(context, logger);
     let panel: PlaygroundPanel | undefined;
 
     const linter = (_source: string | undefined): Promise<Linter> => {
@@ -96,6 +98,7 @@ export function registerPlayground(services: Services): PlaygroundApi {
         selectedModel: () => resolveSelectedModelPath(),
         models,
         countModelTokens: countTokens,
+        stateFile,
         onRunFinished: (o) => finished.fire(o),
     };
 
@@ -144,7 +147,7 @@ export function registerPlayground(services: Services): PlaygroundApi {
     context.subscriptions.push(
         finished,
         workspaceLinter,
-        { dispose: () => panel?.dispose() },
+        { dispose: () => panel?.shutdown() },
         vscode.commands.registerCommand(OPEN_COMMAND, async (arg?: unknown) => {
             const runId = typeof arg === "object" && arg !== null && typeof (arg as { runId?: unknown }).runId === "string" ? (arg as { runId: string }).runId : undefined;
             await open({ ...(runId ? { runId } : {}), ...(arg instanceof vscode.Uri ? { uri: arg } : {}) });
@@ -154,7 +157,8 @@ export function registerPlayground(services: Services): PlaygroundApi {
         vscode.window.registerWebviewPanelSerializer(PLAYGROUND_VIEW_TYPE, {
             deserializeWebviewPanel: async (webviewPanel, state: unknown) => {
                 panel?.dispose();
-                adopt(new PlaygroundPanel(webviewPanel, deps, isPlaygroundState(state) ? state : undefined));
+                const kept = await stateFile.load();
+                adopt(new PlaygroundPanel(webviewPanel, deps, isPlaygroundState(state) ? state : undefined, kept));
             },
         }),
     );
