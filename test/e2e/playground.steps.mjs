@@ -7,6 +7,7 @@
 //   p6  the playground in the light and the high-contrast themes, keyboard order from Run
 //   p7  a GBNF grammar forces an answer with an e-mail address: the output linter's finding is highlighted (<mark>)
 //   p8  reload the window: the playground comes back with its prompt file, settings and last answer
+//   p9  presets: Precise from the list sets its values; changed values show as Custom; Save as preset… → a user preset in the settings
 /* global window, document, MutationObserver, getComputedStyle -- the functions passed to evaluate() run in the webview page */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -451,6 +452,54 @@ export function steps(ctx) {
                 await runAndWait("a run after the reload");
                 await screenshot("playground-restored");
                 return `restored: ${PROMPT_FILE}, seed field "${after.seed}", grammar constraint, answer "${after.text.slice(0, 40)}…", ${historyRows} history rows; ran again after the reload`;
+            },
+        },
+        {
+            id: "p9",
+            name: "presets: choose Precise; change top-p (Custom); Save as preset… \"Factual\" → listed as yours and in the user settings",
+            async run() {
+                await showPlaygroundTab();
+                // Preset → Precise with the keyboard: open the list, move to it, Enter.
+                await press("#c0-preset", "Enter");
+                await until("the preset list open", async () => frame.locator("#c0-preset[open]").count(), 5_000);
+                const options = await frame.locator("#c0-preset vscode-option").allInnerTexts();
+                const currentLabel = await frame.locator("#c0-preset").evaluate((e) => {
+                    const sel = /** @type {any} */ (e);
+                    return [...sel.querySelectorAll("vscode-option")].find((o) => o.getAttribute("value") === sel.value)?.textContent?.trim() ?? "";
+                });
+                const from = options.findIndex((o) => o.trim() === currentLabel);
+                const to = options.findIndex((o) => o.trim() === "Precise");
+                if (to < 0) throw new Error(`no Precise preset: ${options.join(" | ")}`);
+                for (let i = 0; i < to - Math.max(0, from); i++) await page().keyboard.press("ArrowDown");
+                await page().keyboard.press("Enter");
+                await until("Precise's values in the controls (temperature 0.3, top-p 0.9)", async () =>
+                    (await frame.locator("#c0-temperature").evaluate((e) => /** @type {any} */ (e).value)) === "0.3" && (await frame.locator("#c0-topP").evaluate((e) => /** @type {any} */ (e).value)) === "0.9", 5_000);
+                await until("Precise shown as the column's preset", async () => (await frame.locator("#c0-preset").evaluate((e) => /** @type {any} */ (e).value)) === "precise", 5_000);
+                const precise = norm(await frame.locator("#c0-preset-desc").innerText());
+                // A change makes it Custom ("Precise changed").
+                await typeInto("c0-topP", "0.8");
+                await until("the preset shown as Custom", async () => (await frame.locator("#c0-preset").evaluate((e) => /** @type {any} */ (e).value)) === "@custom", 5_000);
+                const changed = norm(await frame.locator("#c0-preset-desc").innerText());
+                // Save as preset…: the extension asks for a name in a quick input.
+                await press("#c0-save-preset", "Enter");
+                await until("the preset name input", async () => (await ctx.quickInput().isVisible()) && /Save Sampling Preset/.test(norm(await page().locator(".quick-input-widget").innerText())), 10_000);
+                await page().keyboard.type("Factual", { delay: 10 });
+                await page().keyboard.press("Enter");
+                await playground();
+                await until("Factual (yours) chosen in the list", async () => {
+                    const value = await frame.locator("#c0-preset").evaluate((e) => /** @type {any} */ (e).value);
+                    const labels = (await frame.locator("#c0-preset vscode-option").allTextContents()).map((t) => t.trim());
+                    if (value === "Factual" && labels.includes("Factual (yours)")) return true;
+                    throw new Error(`the list shows "${value}" of ${labels.join(" | ")}; notice "${norm(await frame.locator("#notice").innerText())}"`);
+                }, 10_000);
+                const settingsFile = join(ctx.dirs["user-data"], "User", "settings.json");
+                const saved = await until("the preset in the user settings", async () => {
+                    const json = JSON.parse(readFileSync(settingsFile, "utf8").replace(/^\s*\/\/.*$/gm, ""));
+                    return json["promptsmith.playground.presets"]?.Factual ?? false;
+                }, 10_000);
+                if (saved.temperature !== 0.3 || saved.topP !== 0.8) throw new Error(`saved preset: ${JSON.stringify(saved)}`);
+                await screenshot("playground-preset");
+                return `Precise: "${precise}"; after top-p 0.8: "${changed}"; saved Factual = ${JSON.stringify(saved)}`;
             },
         },
     ];

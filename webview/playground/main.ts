@@ -364,6 +364,7 @@ function controlField(colIndex: number, col: ColumnSettings, c: SamplingControl)
         if (value === undefined) return;
         (col.sampling as Record<string, number>)[c.key] = value;
         updatePresetSelect(colIndex);
+        updateSummary(colIndex);
         save();
     });
     const off = c.off !== undefined ? ` (${num(c.off)} = off)` : "";
@@ -393,6 +394,7 @@ function seedControl(colIndex: number, col: ColumnSettings): HTMLElement {
             field.value = num(col.seed);
         }
         if (random.checked) setInvalid(id, field, undefined);
+        updateSummary(colIndex);
         save();
     });
     field.addEventListener("input", () => {
@@ -400,6 +402,7 @@ function seedControl(colIndex: number, col: ColumnSettings): HTMLElement {
         setInvalid(id, field, error);
         if (value === undefined) return;
         col.seed = value;
+        updateSummary(colIndex);
         save();
     });
     return el("div", { className: "control seed" },
@@ -546,9 +549,13 @@ function presetSelect(colIndex: number, col: ColumnSettings): HTMLElement {
 }
 
 function fillPresetSelect(select: VscodeSingleSelect, col: ColumnSettings): void {
-    select.replaceChildren(custom("vscode-option", { attrs: { value: "@custom" } }, "Custom"));
-    for (const p of presets) select.append(custom("vscode-option", { attrs: { value: p.id, description: p.description ?? "" } }, p.builtin ? p.name : `${p.name} (yours)`));
-    select.value = presetLabel(col) ?? "@custom";
+    // The chosen option is marked `selected`: a select whose options are replaced reads them again only
+    // after the slot changes, and a value set before that would be lost.
+    const want = presetLabel(col) ?? "@custom";
+    const option = (value: string, label: string, description?: string): HTMLElement =>
+        custom("vscode-option", { attrs: { value, ...(description ? { description } : {}), ...(value === want ? { selected: "" } : {}) } }, label);
+    select.replaceChildren(option("@custom", "Custom"), ...presets.map((p) => option(p.id, p.builtin ? p.name : `${p.name} (yours)`, p.description)));
+    select.value = want;
 }
 
 function presetDescription(col: ColumnSettings): string {
@@ -557,6 +564,12 @@ function presetDescription(col: ColumnSettings): string {
     if (p) return p.description ?? "";
     const was = presets.find((x) => x.id === col.presetId);
     return was ? `Custom: ${was.name} changed.` : "Custom values. Presets: Precise (facts, code), Balanced, Creative, and your own.";
+}
+
+function updateSummary(colIndex: number): void {
+    const col = state.columns[colIndex];
+    const line = document.querySelector(`#${fieldId(colIndex, "sampling")} .summary-values`);
+    if (col && line) line.textContent = ` — ${columnSummary(col)}`;
 }
 
 function updatePresetSelect(colIndex: number): void {
@@ -1088,12 +1101,13 @@ function replaceCell(colIndex: number, iteration: number): void {
 
 host.on("presets", (m) => {
     presets = m.presets;
+    // The answer to "Save as preset…" names the saved preset (other updates, e.g. the settings changing, do not).
     if (m.applied !== undefined && presetColumn !== undefined) {
         const col = state.columns[presetColumn];
         if (col) col.presetId = m.applied;
+        presetColumn = undefined;
         save();
     }
-    presetColumn = undefined;
     state.columns.forEach((col, i) => {
         const select = document.getElementById(fieldId(i, "preset")) as VscodeSingleSelect | null;
         if (select) fillPresetSelect(select, col);
