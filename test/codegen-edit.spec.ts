@@ -52,12 +52,44 @@ describe("planEdit", () => {
         const cursor = doc.indexOf("\n\n") + 1;
         const p = planEdit({ mode: "insert", documentText: doc, start: cursor }, "def h(self):\n    return 3");
         assertPlan(p);
-        assert.equal(p.after, L("class A:", "    def f(self):", "        return 1", "    def h(self):", "        return 3", "    def g(self):", "        return 2", ""));
+        // The blank line separated two methods: the new one gets a blank line on each side.
+        assert.equal(p.after, L("class A:", "    def f(self):", "        return 1", "", "    def h(self):", "        return 3", "", "    def g(self):", "        return 2", ""));
 
+        // A blank line before a block's end is not a separator: the code takes it.
         const js = L("function f() {", "    a();", "", "}", "");
         const at = js.indexOf("\n\n") + 1;
         const q = planEdit({ mode: "insert", documentText: js, start: at }, "b();\nc();");
         assert.equal(q.after, L("function f() {", "    a();", "    b();", "    c();", "}", ""));
+    });
+
+    it("inserting on a blank line between two functions keeps a blank line between the code and each of them", () => {
+        // The teammate's case: one blank line between two top-level functions.
+        const one = L("def f():", "    return 1", "", "def g():", "    return 2", "");
+        const at = one.indexOf("\n\n") + 1;
+        const p = planEdit({ mode: "insert", documentText: one, start: at, end: at }, "def h():\n    return 3\n");
+        assertPlan(p);
+        assert.equal(p.after, L("def f():", "    return 1", "", "def h():", "    return 3", "", "def g():", "    return 2", ""));
+
+        // Two blank lines (PEP 8), the cursor on the second one: the first stays above, one is kept below.
+        const two = L("def f():", "    return 1", "", "", "def g():", "    return 2", "");
+        const second = two.indexOf("\n\n\n") + 2;
+        const q = planEdit({ mode: "insert", documentText: two, start: second }, "def h():\n    return 3");
+        assertPlan(q);
+        assert.equal(q.after, L("def f():", "    return 1", "", "def h():", "    return 3", "", "def g():", "    return 2", ""));
+        // The cursor on the first one: one is kept above, the second stays below.
+        const first = two.indexOf("\n\n\n") + 1;
+        const r = planEdit({ mode: "insert", documentText: two, start: first }, "def h():\n    return 3");
+        assert.equal(r.after, q.after);
+
+        // A blank line right after a block opener: no blank line is added between the opener and the code.
+        const opener = L("class A:", "", "    def g(self):", "        return 2", "");
+        const o = planEdit({ mode: "insert", documentText: opener, start: opener.indexOf("\n\n") + 1 }, "def h(self):\n    return 3");
+        assert.equal(o.after, L("class A:", "    def h(self):", "        return 3", "", "    def g(self):", "        return 2", ""));
+
+        // CRLF documents keep CRLF in the added line breaks.
+        const crlf = one.replace(/\n/g, "\r\n");
+        const c = planEdit({ mode: "insert", documentText: crlf, start: crlf.indexOf("\r\n\r\n") + 2 }, "def h():\n    return 3");
+        assert.equal(c.after, p.after.replace(/\n/g, "\r\n"));
     });
 
     it("inserts after code on a line: the first line continues it, the others get the line's indentation", () => {

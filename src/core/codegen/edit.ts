@@ -15,7 +15,10 @@
 //     (the editor's options) the code's own indentation is converted to tabs or spaces;
 //   - line breaks around it: inserting at the start of a line that has text after the cursor adds a
 //     line break (the text moves down, with its indentation kept); inserting on an empty last line
-//     keeps the file's final newline; a replaced selection that ended with a line break keeps one.
+//     keeps the file's final newline; a replaced selection that ended with a line break keeps one;
+//     inserting on a blank line between two blocks (a non-blank line above, one below that does not
+//     close a block) keeps a blank line between the code and each of them (none is added right after
+//     a line that opens a block: `{`, `(`, `[`, `:`).
 //
 // rebaseEdit finds the place again from an anchor (the replaced text and up to three lines of
 // context each side). It tries the whole anchor, then fewer context lines, then one side only (with at
@@ -66,6 +69,8 @@ const ANCHOR_CHARS = 600;
 const MIN_UNIQUE_CHARS = 12;
 
 const CLOSER = /^(?:[}\])]|end\b|fi\b|done\b|esac\b|<\/)/;
+/** A line that opens a block (no blank line is added right after it). */
+const OPENER = /[{[(:]\s*$/;
 
 function lineStartOf(text: string, offset: number): number {
     return text.lastIndexOf("\n", offset - 1) + 1;
@@ -112,6 +117,22 @@ function indentForEmptyLine(doc: string, lineStart: number): string {
     const above = nonBlankLine(doc, lineStart, -1);
     if (above !== undefined) return leadingWs(above);
     return below !== undefined ? leadingWs(below) : "";
+}
+
+/**
+ * The blank line at `lineStart` when it is part of the blank lines between two blocks of text (a
+ * non-blank line above, and one below that does not close a block): the nearest non-blank line above,
+ * and whether the lines right above and below it are blank too.
+ */
+function blankSeparator(doc: string, lineStart: number): { above: string; blankAbove: boolean; blankBelow: boolean } | undefined {
+    if (doc.slice(lineStart, lineEndOf(doc, lineStart)).trim() !== "") return undefined;
+    const above = nonBlankLine(doc, lineStart, -1);
+    const below = nonBlankLine(doc, lineStart, 1);
+    if (above === undefined || below === undefined || CLOSER.test(below.trimStart())) return undefined;
+    const prev = lineStart > 0 ? doc.slice(lineStartOf(doc, lineStart - 1), lineEndOf(doc, lineStart - 1)) : "";
+    const nl = doc.indexOf("\n", lineStart);
+    const next = nl >= 0 ? doc.slice(nl + 1, lineEndOf(doc, nl + 1)) : "";
+    return { above, blankAbove: prev.trim() === "", blankBelow: next.trim() === "" };
 }
 
 function nonBlankLine(doc: string, lineStart: number, dir: 1 | -1): string | undefined {
@@ -197,16 +218,21 @@ export function planEdit(target: EditTarget, code: string): PlannedEdit {
         indent = line.trim() === "" && leadingWs(line) === "" ? indentForEmptyLine(doc, lineStart) : leadingWs(line);
     }
 
+    const restOfLine = doc.slice(end, lineEndOf(doc, end));
+    const separator = target.mode === "insert" || end === start ? blankSeparator(doc, lineStart) : undefined;
+    // A blank line between two blocks: keep one on the side that has no other blank line.
+    const blankBefore = !!separator && !separator.blankAbove && !OPENER.test(separator.above);
+    const blankAfter = !!separator && !separator.blankBelow && restOfLine === "";
+
     const lines = dedent(code).map((l) => convertIndent(l, target.insertSpaces, target.tabSize));
     const shaped = lines.map((l, i) => {
         if (l === "") return "";
-        if (i > 0) return indent + l;
+        if (i > 0 || blankBefore) return indent + l;
         // First line: fill up the indentation only when the cursor is inside it.
         return atIndent && indent.startsWith(linePrefix) ? indent.slice(linePrefix.length) + l : l;
     });
-    let newText = shaped.join(eol);
+    let newText = (blankBefore ? eol : "") + shaped.join(eol) + (blankAfter ? eol : "");
 
-    const restOfLine = doc.slice(end, lineEndOf(doc, end));
     if (target.mode === "insert" || end === start) {
         if (atIndent && restOfLine !== "") {
             // Text follows on this line: it moves to the next line with its indentation.
