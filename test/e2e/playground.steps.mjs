@@ -499,6 +499,8 @@ export function steps(ctx) {
                 }, 10_000);
                 if (saved.temperature !== 0.3 || saved.topP !== 0.8) throw new Error(`saved preset: ${JSON.stringify(saved)}`);
                 await screenshot("playground-preset");
+                // Later steps start from the first editor group, as after opening the workspace.
+                await page().keyboard.press("Control+1");
                 return `Precise: "${precise}"; after top-p 0.8: "${changed}"; saved Factual = ${JSON.stringify(saved)}`;
             },
         },

@@ -125,8 +125,8 @@ export class PlaygroundPanel implements vscode.Disposable {
         return this.running !== undefined;
     }
 
-    reveal(): void {
-        this.panel.reveal(undefined, false);
+    reveal(column?: vscode.ViewColumn): void {
+        this.panel.reveal(column, false);
     }
 
     /** Shows a prompt file (and runs it when `run`). */

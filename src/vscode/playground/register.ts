@@ -111,7 +111,9 @@ export function registerPlayground(services: Services): PlaygroundApi {
     };
     const ensurePanel = (): PlaygroundPanel => {
         if (panel) {
-            panel.reveal();
+            // Run from a prompt file in the playground's own group: show the playground beside the file.
+            const editorColumn = vscode.window.activeTextEditor?.viewColumn;
+            panel.reveal(editorColumn !== undefined && editorColumn === panel.panel.viewColumn ? vscode.ViewColumn.Beside : undefined);
             return panel;
         }
         return adopt(PlaygroundPanel.create(deps, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active));
