@@ -240,3 +240,31 @@ test("playground: Run Prompt File opens the panel, runs the file and records the
     assert(reopened.draft.values.hero === "Sam" && reopened.draft.user.includes("{{hero}}") && reopened.source?.path === source, `reopened prompt: ${JSON.stringify(reopened.draft)} from ${reopened.source?.path}`);
     log(`  panel run ${brief(r)}; reopened run ${other.runId} with seed ${col.seed} fixed and hero=Sam`);
 }, 60_000);
+
+test("playground: a run that finishes while the panel is hidden shows its answer when the panel comes back", async () => {
+    const a = await api();
+    const uri = promptFile("hidden", STORY.replace("maxTokens: 48", "maxTokens: 1500"));
+    const editor = await open(uri);
+    const finished = new Promise<Parameters<Parameters<typeof a.playground.onDidFinishRun>[0]>[0]>((resolve) => {
+        const d = a.playground.onDidFinishRun((o) => {
+            d.dispose();
+            resolve(o);
+        });
+    });
+    await vscode.commands.executeCommand("promptsmith.promptFile.run", uri);
+    await waitFor("the panel running", () => (a.playground.panelInfo()?.running ? true : undefined), 10_000);
+    // Hide the panel: show the prompt file in the panel's group (the page is dropped: no retained context).
+    const column = vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => (t.input as { viewType?: string })?.viewType?.endsWith("promptsmith.playground")))?.viewColumn;
+    assert(column !== undefined, "no editor group shows the playground");
+    await vscode.window.showTextDocument(editor.document, { viewColumn: column, preview: false });
+    const hiddenWhileRunning = a.playground.panelInfo()?.visible === false && a.playground.panelInfo()?.running === true;
+    const outcome = await finished;
+    const r = only(outcome.results);
+    await vscode.commands.executeCommand("promptsmith.playground.open");
+    const state = await waitFor("the hidden run's answer in the view", () => {
+        const s = a.playground.panelInfo()?.state;
+        return s?.results[0]?.[0]?.runId === r.runId ? s : undefined;
+    }, 10_000);
+    assert(state.results[0]![0]!.text === r.text, "the view shows another text than the run's");
+    log(`  ${r.metrics?.outputTokens} tokens; hidden while running: ${hiddenWhileRunning}; the answer came back after the panel was shown again`);
+}, 60_000);

@@ -9,6 +9,8 @@ import type { LocalStore } from "../../core/store/localStore.ts";
 import {
     PLAYGROUND_TO_HOST_TYPES,
     PLAYGROUND_VIEW_TYPE,
+    type CellResult,
+    type ColumnSpread,
     type PlaygroundLoad,
     type PlaygroundState,
     type PlaygroundToHost,
@@ -18,6 +20,7 @@ import {
     type VariableRow,
 } from "../../protocol/playground.ts";
 import type { Services } from "../services.ts";
+import { getSelectedModelPath, onDidChangeModelState } from "../models.ts";
 import { WebviewChannel } from "../webview/channel.ts";
 import { webviewHtml, webviewOptions } from "../webview/html.ts";
 import { exportHistory, historyItems, loadFromRecord } from "./history.ts";
@@ -55,7 +58,14 @@ export class PlaygroundPanel implements vscode.Disposable {
     private running: AbortController | undefined;
     private countAbort: AbortController | undefined;
     private historyTimer: ReturnType<typeof setTimeout> | undefined;
+    /** The latest run as far as it got, to send again to a page that was rebuilt (see replayRun). */
+    private replay: {
+        started: { columns: number; repeat: number; seeds: Array<Array<number | undefined>> };
+        cells: Map<string, { column: number; iteration: number; seed?: number; text: string; result?: CellResult }>;
+        finished?: { stopped: boolean; spreads: ColumnSpread[] };
+    } | undefined;
     private disposed = false;
+    private selectedModel = getSelectedModelPath();
     /** The extension is shutting down (a reload): the kept state stays for the restored panel. */
     private shuttingDown = false;
     private readonly disposedEmitter = new vscode.EventEmitter<void>();
@@ -100,6 +110,10 @@ export class PlaygroundPanel implements vscode.Disposable {
         this.disposables.push(
             this.channel,
             this.disposedEmitter,
+            // A hidden panel's page is gone (no retainContextWhenHidden): loads wait for its next "ready".
+            panel.onDidChangeViewState((e) => {
+                if (!e.webviewPanel.visible) this.ready = false;
+            }),
             panel.onDidDispose(() => {
                 // Closed by the user (not by a reload): nothing to restore.
                 if (!this.shuttingDown) void deps.stateFile.delete();
@@ -109,6 +123,13 @@ export class PlaygroundPanel implements vscode.Disposable {
                 if (e.affectsConfiguration("promptsmith.playground.presets")) void this.channel.post({ type: "presets", presets: presetViews() });
             }),
             deps.store().onDidChange(() => this.scheduleHistory()),
+            // "Selected model (…)" follows Select Model.
+            onDidChangeModelState(() => {
+                const now = getSelectedModelPath();
+                if (now === this.selectedModel) return;
+                this.selectedModel = now;
+                if (this.ready) void this.deps.models.list().then((models) => this.channel.post({ type: "models", models }), () => undefined);
+            }),
         );
         panel.webview.html = webviewHtml(panel.webview, services.context.extensionUri, { name: "playground", title: "Prompt Playground" });
     }
@@ -149,6 +170,8 @@ export class PlaygroundPanel implements vscode.Disposable {
     }
 
     private load(load: PlaygroundLoad): void {
+        // What the view shows now replaces the last run.
+        this.replay = undefined;
         this.source = load.source;
         this.variables = load.variables;
         this.panel.title = load.source ? `Playground: ${load.source.name}` : "Prompt Playground";
@@ -173,7 +196,26 @@ export class PlaygroundPanel implements vscode.Disposable {
         this.pendingLoad = undefined;
         const models = await this.deps.models.list().catch(() => []);
         await this.channel.post({ type: "init", models, presets: presetViews(), defaults: defaultColumn(), ...(load ? { load } : {}), ...(this.kept && !load ? { restore: this.kept } : {}) });
+        if (!load) await this.replayRun();
         await this.sendHistory();
+    }
+
+    /**
+     * The page was rebuilt (the panel was hidden and shown again: its messages meanwhile went nowhere):
+     * the latest run is sent again, as far as it got, so the view shows its answers and a run still going.
+     */
+    private async replayRun(): Promise<void> {
+        const r = this.replay;
+        if (!r) return;
+        await this.channel.post({ type: "runStarted", ...r.started });
+        for (const c of r.cells.values()) {
+            if (c.result) await this.channel.post({ type: "cellDone", column: c.column, iteration: c.iteration, result: c.result });
+            else {
+                await this.channel.post({ type: "cellStarted", column: c.column, iteration: c.iteration, ...(c.seed !== undefined ? { seed: c.seed } : {}) });
+                if (c.text) await this.channel.post({ type: "chunk", column: c.column, iteration: c.iteration, text: c.text });
+            }
+        }
+        if (r.finished) await this.channel.post({ type: "runFinished", ...r.finished });
     }
 
     // ---- running ----
@@ -190,16 +232,31 @@ export class PlaygroundPanel implements vscode.Disposable {
         try {
             const uri = source ? vscode.Uri.parse(source.uri) : undefined;
             outcome = await runSpec(this.deps, spec, { ...(source ? { source: source.path } : {}), ...(uri ? { sourceFile: uri.fsPath } : {}), variables: this.variables }, {
-                started: (i) => void this.channel.post({ type: "runStarted", ...i }),
-                cellStarted: (column, iteration, seed) => void this.channel.post({ type: "cellStarted", column, iteration, ...(seed !== undefined ? { seed } : {}) }),
-                chunk: (column, iteration, text) => void this.channel.post({ type: "chunk", column, iteration, text }),
-                cellDone: (column, iteration, result) => void this.channel.post({ type: "cellDone", column, iteration, result }),
+                started: (i) => {
+                    this.replay = { started: i, cells: new Map() };
+                    void this.channel.post({ type: "runStarted", ...i });
+                },
+                cellStarted: (column, iteration, seed) => {
+                    this.replay?.cells.set(`${column}/${iteration}`, { column, iteration, seed, text: "" });
+                    void this.channel.post({ type: "cellStarted", column, iteration, ...(seed !== undefined ? { seed } : {}) });
+                },
+                chunk: (column, iteration, text) => {
+                    const cell = this.replay?.cells.get(`${column}/${iteration}`);
+                    if (cell) cell.text += text;
+                    void this.channel.post({ type: "chunk", column, iteration, text });
+                },
+                cellDone: (column, iteration, result) => {
+                    const cell = this.replay?.cells.get(`${column}/${iteration}`);
+                    if (cell) cell.result = result;
+                    void this.channel.post({ type: "cellDone", column, iteration, result });
+                },
             }, abort.signal);
         } catch (e) {
             const err = toPromptsmithError(e);
             void this.channel.post({ type: "notice", level: "error", text: [err.message, err.fix].filter(Boolean).join(" ") });
         } finally {
             this.running = undefined;
+            if (this.replay) this.replay.finished = { stopped: outcome.stopped, spreads: outcome.spreads };
             await this.channel.post({ type: "runFinished", stopped: outcome.stopped, spreads: outcome.spreads });
             this.deps.onRunFinished({ ...outcome, ...(source ? { source: source.path } : {}) });
         }
