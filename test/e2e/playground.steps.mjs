@@ -4,7 +4,7 @@
 //   p3  Compare with two columns (column B its own temperature and max tokens) → both stream, each with metrics
 //   p4  "Save to prompt file" on column B → the file's front matter changed in the editor; Ctrl+Z takes it back
 //   p5  feedback (thumbs up, a correction), the history reopens a run, Export JSONL through the save dialog
-//   p6  the playground in the light and the high-contrast themes, keyboard order from Run
+//   p6  the playground in the light, dark and high-contrast themes, keyboard order from Run
 //   p7  a GBNF grammar forces an answer with an e-mail address: the output linter's finding is highlighted (<mark>)
 //   p8  reload the window: the playground comes back with its prompt file, settings and last answer
 //   p9  presets: Precise from the list sets its values; changed values show as Custom; Save as preset… → a user preset in the settings
@@ -363,7 +363,7 @@ export function steps(ctx) {
         },
         {
             id: "p6",
-            name: "keyboard order from Run; the playground in the light, dark high-contrast and light high-contrast themes",
+            name: "keyboard order from Run; the playground in the light, dark, dark high-contrast and light high-contrast themes",
             async run() {
                 await showPlaygroundTab();
                 // Tab order from Run: Stop is disabled when idle, so Columns, Runs per column, the cache box.
@@ -380,6 +380,11 @@ export function steps(ctx) {
                 await until("the light theme in the webview", async () => (await frame.locator("body.vscode-light").count()) > 0, 10_000);
                 await showAnswer();
                 await screenshot("playground-light");
+                await pickTheme("Dark Modern");
+                await playground();
+                await until("the dark theme in the webview", async () => (await frame.locator("body.vscode-dark").count()) > 0, 10_000);
+                await showAnswer();
+                await screenshot("playground-dark");
                 await pickTheme("Dark High Contrast");
                 await playground();
                 await until("the dark high-contrast theme", async () => (await frame.locator("body.vscode-high-contrast").count()) > 0, 10_000);
@@ -393,7 +398,7 @@ export function steps(ctx) {
                 await screenshot("playground-high-contrast-light");
                 if (before) await pickTheme(before);
                 if (!(await page().locator(".part.sidebar").isVisible())) await page().keyboard.press("Control+B");
-                return `Tab order: ${order.join(" → ")}; themes Light Modern, Dark High Contrast, Light High Contrast (output ${colours.fg} on ${colours.bg}, border ${colours.border}); back to "${before || "?"}"`;
+                return `Tab order: ${order.join(" → ")}; themes Light Modern, Dark Modern, Dark High Contrast, Light High Contrast (output ${colours.fg} on ${colours.bg}, border ${colours.border}); back to "${before || "?"}"`;
             },
         },
         {
