@@ -4,7 +4,7 @@
 // its size or mtime changed, so another window's runs show up (and fire onDidChange while someone listens).
 import { randomUUID } from "node:crypto";
 import { watch, type FSWatcher } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { PromptsmithError } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
@@ -192,7 +192,26 @@ export class LocalStore {
         this.stopWatching();
     }
 
+    /** Identity of a history file (inode, size, mtime), or "none"; what the last notification saw. */
+    private async signature(path: string): Promise<string> {
+        try {
+            const st = await stat(path);
+            return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+        } catch {
+            return "none";
+        }
+    }
+
+    /** Records the files' current identity as notified (after own writes and notifications). */
+    private async markSeen(): Promise<void> {
+        const [a, b] = await Promise.all([this.signature(this.files.runs), this.signature(this.files.feedback)]);
+        this.seen = { runs: a, feedback: b };
+    }
+
+    private seen: { runs: string; feedback: string } | undefined;
+
     private fire(): void {
+        if (this.watcher) void this.markSeen();
         for (const l of [...this.listeners]) {
             try {
                 l();
@@ -222,6 +241,7 @@ export class LocalStore {
                     this.stopWatching();
                 });
                 this.watcher = w;
+                void this.markSeen();
             } catch (e) {
                 this.logger.debug(`History: cannot watch ${dir} (another window's runs show up on the next read): ${e instanceof Error ? e.message : String(e)}`);
             }
@@ -230,13 +250,15 @@ export class LocalStore {
 
     private async checkExternalChange(): Promise<void> {
         try {
-            const [a, b] = await Promise.all([this.runsFile.changedOnDisk(), this.feedbackFile.changedOnDisk()]);
-            if (!a && !b) return;
-            // Read them now, so that the next change is measured against this one.
-            await Promise.all([this.runsFile.read(), this.feedbackFile.read()]);
+            // Compared with what the last notification (or own write) saw, not with the read cache: a
+            // read in between (this window listing its runs) must not swallow another window's change.
+            const [a, b] = await Promise.all([this.signature(this.files.runs), this.signature(this.files.feedback)]);
+            const before = this.seen;
+            if (before && before.runs === a && before.feedback === b) return;
+            this.seen = { runs: a, feedback: b };
             if (!this.disposed) this.fire();
         } catch (e) {
-            this.logger.debug(`History: could not re-read after a change on disk: ${e instanceof Error ? e.message : String(e)}`);
+            this.logger.debug(`History: could not check the history files after a change on disk: ${e instanceof Error ? e.message : String(e)}`);
         }
     }
 
