@@ -101,6 +101,14 @@ if (process.env.PROMPTSMITH_VSCODE_TEST_MODE === "restricted") {
         assertRestricted(doc, "after the config changed", BUILT_IN.filter((c) => c !== "injection-prompt-extraction"));
     });
 
+    test("a prompt file's model: is ignored in Restricted Mode (the playground's column has no model of its own)", async () => {
+        const uri = vscode.Uri.file(join(workspaceRoot(), "model.prompt.md"));
+        writeFileSync(uri.fsPath, "---\nmodel: ./evil.gguf\n---\nTell a story.\n");
+        const api = extension().exports as PromptsmithApi;
+        const column = await api.playground.columnFor(uri);
+        assert(column.modelPath === undefined, `the column's model is ${JSON.stringify(column.modelPath)}: a workspace-supplied model path applied untrusted`);
+    });
+
     test("trusting the folder in the Workspace Trust editor relints with the workspace's rules", async () => {
         const uri = vscode.Uri.file(join(workspaceRoot(), PROMPT));
         const doc = (await open(uri)).document;

@@ -9,7 +9,7 @@ import { summarizeFeedback, type LocalStore, type RunRecord } from "../../core/s
 import type { HistoryItem, PlaygroundLoad, VariableRow } from "../../protocol/playground.ts";
 import { cellFromRecord } from "./runs.ts";
 import { columnFrom } from "./settings.ts";
-import { loadPromptFile, uriOfSource } from "./source.ts";
+import { loadPromptFile, restrictedModelNote, uriOfSource } from "./source.ts";
 
 /** How many runs the history list shows (the store keeps promptsmith.history.maxEntries in all). */
 export const HISTORY_LIST_LIMIT = 50;
@@ -63,7 +63,12 @@ export async function loadFromRecord(store: LocalStore, record: RunRecord, linte
         source = file?.load.source;
     }
     const { seed: _seed, ...sampling } = record.sampling;
-    const column = columnFrom({ ...sampling, ...(record.seed !== undefined ? { seed: record.seed } : {}) }, record.modelPath ? { modelPath: record.modelPath } : {});
+    const problems: string[] = [];
+    if (record.source && !uri) problems.push(`The run's prompt file ${record.source} is not in this workspace; the run is shown on its own.`);
+    // The history may come from the workspace: its model path is not used in Restricted Mode.
+    const modelPath = record.modelPath && vscode.workspace.isTrusted ? record.modelPath : undefined;
+    if (record.modelPath && !modelPath) problems.push(restrictedModelNote(record.modelPath));
+    const column = columnFrom({ ...sampling, ...(record.seed !== undefined ? { seed: record.seed } : {}) }, modelPath ? { modelPath } : {});
     const cell = cellFromRecord(record);
     if (linter && cell.text) {
         try {
@@ -85,7 +90,7 @@ export async function loadFromRecord(store: LocalStore, record: RunRecord, linte
             variables,
             results: [[cell]],
             feedback: { [record.id]: { ...(fb?.rating ? { rating: fb.rating } : {}), ...(fb?.correction !== undefined ? { correction: fb.correction } : {}) } },
-            ...(record.source && !uri ? { problems: [`The run's prompt file ${record.source} is not in this workspace; the run is shown on its own.`] } : {}),
+            ...(problems.length ? { problems } : {}),
         },
     };
 }

@@ -153,6 +153,7 @@ export class PlaygroundPanel implements vscode.Disposable {
     /** Shows a prompt file (and runs it when `run`). */
     async loadFile(uri: vscode.Uri, run = false): Promise<void> {
         const { load } = await loadPromptFile(uri);
+        this.permitModels(load);
         this.load({ ...load, ...(run ? { autoRun: true } : {}) });
     }
 
@@ -165,8 +166,30 @@ export class PlaygroundPanel implements vscode.Disposable {
         }
         const linter = await this.deps.linter(record.source).catch(() => undefined);
         const { load } = await loadFromRecord(this.deps.store(), record, linter);
+        this.permitModels(load);
         this.load(load);
         return true;
+    }
+
+    /** The models the host itself read from a prompt file or a run record (only set when trusted, see source.ts). */
+    private permitModels(load: PlaygroundLoad): void {
+        for (const c of load.columns) if (c.modelPath) this.deps.models.permit(c.modelPath);
+    }
+
+    /**
+     * The first column whose model the host did not offer or read itself (a path that came only from the
+     * view or its saved state): such a model is not loaded. In a trusted folder the prompt file's own
+     * `model:` is read again, so a restored panel still runs it.
+     */
+    private async refusedModel(spec: RunSpec): Promise<{ id: string; modelPath: string } | undefined> {
+        if (vscode.workspace.isTrusted && this.source && spec.columns.some((c) => c.modelPath)) {
+            const file = await loadPromptFile(vscode.Uri.parse(this.source.uri)).catch(() => undefined);
+            if (file) this.permitModels(file.load);
+        }
+        for (const c of spec.columns) {
+            if (c.modelPath && !(await this.deps.models.allows(c.modelPath))) return { id: c.id, modelPath: c.modelPath };
+        }
+        return undefined;
     }
 
     private load(load: PlaygroundLoad): void {
@@ -227,6 +250,14 @@ export class PlaygroundPanel implements vscode.Disposable {
         }
         const abort = new AbortController();
         this.running = abort;
+        const refused = await this.refusedModel(spec).catch(() => undefined);
+        if (refused) {
+            this.running = undefined;
+            const why = vscode.workspace.isTrusted ? "" : " Model paths from the workspace are ignored until you trust the folder.";
+            void this.channel.post({ type: "notice", level: "error", text: `Not run: column ${refused.id}'s model ${refused.modelPath} is not one the playground offers. Choose it in the column's model list or with Browse….${why}` });
+            await this.channel.post({ type: "runFinished", stopped: true, spreads: [] });
+            return;
+        }
         const source = this.source;
         let outcome: RunOutcome = { results: [], spreads: [], stopped: false };
         try {

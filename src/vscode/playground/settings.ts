@@ -113,9 +113,28 @@ export class ModelList {
     private readonly headers = new HeaderCache();
     /** Files chosen with Browse… this session. */
     private readonly extra = new Set<string>();
+    /** Models named by prompt files and past runs loaded while the folder was trusted. */
+    private readonly permitted = new Set<string>();
 
     add(file: string): void {
         this.extra.add(file);
+    }
+
+    /**
+     * Whether a run may load this model: one the list offers (the selected model, the models folder, the
+     * workspace's GGUF files once trusted, files chosen with Browse…) or, in a trusted workspace, one a
+     * prompt file or a past run named (`permit`). A path that only came from the view is refused.
+     */
+    async allows(file: string): Promise<boolean> {
+        if (file === getSelectedModelPath() || this.extra.has(file)) return true;
+        if (vscode.workspace.isTrusted && this.permitted.has(file)) return true;
+        const listed = await this.list().catch(() => [] as ModelChoice[]);
+        return listed.some((m) => m.path === file);
+    }
+
+    /** A model a trusted prompt file or run record named (usable by a run while the folder stays trusted). */
+    permit(file: string): void {
+        this.permitted.add(file);
     }
 
     async list(): Promise<ModelChoice[]> {

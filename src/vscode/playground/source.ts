@@ -57,6 +57,11 @@ export interface LoadedPromptFile {
     prompt?: PromptFile;
 }
 
+/** What the view shows when a workspace-supplied model path is not used (Restricted Mode). */
+export function restrictedModelNote(model: string): string {
+    return `model: ${model} ignored in Restricted Mode (model paths from the workspace are ignored until you trust the folder); the selected model is used.`;
+}
+
 /** Reads the document (unsaved changes included) into what the view shows. */
 export async function loadPromptFile(uri: vscode.Uri): Promise<LoadedPromptFile> {
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -82,9 +87,12 @@ export async function loadPromptFile(uri: vscode.Uri): Promise<LoadedPromptFile>
         sampling = promptSampling({ ...prompt, preset: undefined }, { userPresets: user });
     }
     const preset = prompt.preset ? resolvePreset(prompt.preset, user) : undefined;
+    // A workspace file must not choose which GGUF llama.cpp loads until the folder is trusted.
+    const modelPath = prompt.model && vscode.workspace.isTrusted ? resolveModelPath(prompt.model, uri) : undefined;
+    if (prompt.model && !modelPath) problems.push(restrictedModelNote(prompt.model));
     const column = columnFrom(sampling, {
         ...(preset ? { presetId: preset.id } : {}),
-        ...(prompt.model ? { modelPath: resolveModelPath(prompt.model, uri) } : {}),
+        ...(modelPath ? { modelPath } : {}),
     });
     return {
         prompt,
