@@ -434,3 +434,30 @@ test("the examples parse without errors (support.prompt.md is a lint example wit
         if (f !== "support.prompt.md") assert.deepEqual(diagnostics, [], `${f} is clean`);
     }
 });
+
+test("YAML aliases: 120 variables sharing one &d default parse; an alias bomb is an error diagnostic at an alias, not a throw", () => {
+    const names = Array.from({ length: 120 }, (_, i) => `v${i}`);
+    const shared = `---\nvariables:\n${names.map((n, i) => (i === 0 ? `  ${n}: &d { default: "x" }` : `  ${n}: *d`)).join("\n")}\n---\n${names.map((n) => `{{${n}}}`).join(" ")}\n`;
+    const { prompt, diagnostics } = parseOk(shared);
+    assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), []);
+    assert.equal(prompt.variables.filter((v) => v.default === "x").length, 120);
+
+    // Each level doubles: 2^20 expanded nodes from a few lines.
+    const levels = Array.from({ length: 20 }, (_, i) => `  l${i + 1}: &l${i + 1} [*l${i}, *l${i}]`).join("\n");
+    const bomb = `---\nname: bomb\nx:\n  l0: &l0 "lol"\n${levels}\n---\nHi\n`;
+    let r: ReturnType<typeof parsePromptFile> | undefined;
+    assert.doesNotThrow(() => (r = parsePromptFile(bomb)));
+    assert.equal(r!.prompt, undefined);
+    const d = one(r!.diagnostics, "front-matter-aliases");
+    assert.equal(d.severity, "error");
+    assert.match(bomb.slice(d.start, d.end), /^\*l\d+$/);
+});
+
+test("updateFrontMatter quotes strings YAML would read as .inf/.nan (any case, signed): they come back as strings", () => {
+    const odd = [".inf", "-.Inf", "+.INF", ".nan", ".NaN"];
+    const { text } = apply("---\nname: x\n---\nHi\n", { preset: ".nan", model: "-.inf", sampling: { stop: odd } });
+    const r = parsePromptFile(text);
+    const stop = r.prompt?.sampling.stop;
+    assert.deepEqual(stop, odd, text);
+    assert.equal(r.prompt?.preset, ".nan", text);
+});

@@ -7,7 +7,7 @@
 // use, which needs `new Function`: a webview under a strict CSP should import ./render.ts (placeholders and
 // rendering only) and ask the extension to parse.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import schema from "../../../schemas/prompt-file.schema.json" with { type: "json" };
 import { PromptsmithError } from "../errors.ts";
 import { BUILTIN_PRESETS, resolvePreset, samplingProblem, suggestKey, type Preset } from "../presets.ts";
@@ -74,6 +74,7 @@ export interface PromptDiagnostic {
 export const PROMPT_DIAGNOSTIC_CODES = [
     "front-matter-unclosed", // error: "---" at the top without a closing "---" line
     "front-matter-syntax", // error: YAML syntax (the prompt is unusable)
+    "front-matter-aliases", // error: YAML aliases expand past MAX_ALIAS_COUNT (the prompt is unusable)
     "front-matter-yaml-warning", // warning: YAML the parser accepts with a warning
     "front-matter-not-a-map", // error: the front matter is a list or a single value (unusable)
     "front-matter-unknown-key", // warning: a key Promptsmith does not know (ignored)
@@ -350,6 +351,12 @@ function maskComments(text: string, start: number, end: number, comments: readon
  * left out, and the prompt is returned. Placeholders used but not declared are warnings (they become
  * required variables); declared variables no placeholder uses are information.
  */
+/**
+ * How far YAML aliases may expand (yaml's guard against "billion laughs": uses × the aliased node's size).
+ * A front matter where a hundred-odd variables share one `&d` default stays well inside it.
+ */
+const MAX_ALIAS_COUNT = 2000;
+
 export function parsePromptFile(text: string, file?: string, options: ParseOptions = {}): { prompt?: PromptFile; diagnostics: PromptDiagnostic[] } {
     void file; // Offsets and positions are into `text`; the name is for callers' messages.
     const diags = new Diagnostics(text);
@@ -379,7 +386,28 @@ export function parsePromptFile(text: string, file?: string, options: ParseOptio
             diags.add("front-matter-not-a-map", "error", "The front matter must be key: value lines (name, model, preset, sampling, variables, output).", fm.yamlStart + r[0], fm.yamlStart + r[1]);
             return { diagnostics: diags.list };
         }
-        const js: unknown = doc.toJS({ maxAliasCount: 100 });
+        let js: unknown;
+        try {
+            js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+        } catch (e) {
+            // yaml refuses to expand aliases past the limit (a "billion laughs" guard): say where, not crash.
+            let at: [number, number] = [0, yamlText.length];
+            let count = 0;
+            visit(doc, {
+                Alias(_key, node) {
+                    if (count++ === 0 && node.range) at = [node.range[0], node.range[1]];
+                },
+            });
+            const why = e instanceof Error ? e.message : String(e);
+            diags.add(
+                "front-matter-aliases",
+                "error",
+                `The front matter's YAML aliases (*name, ${count} of them) expand to too much (${why}); write the values out instead of using anchors and aliases.`,
+                fm.yamlStart + at[0],
+                fm.yamlStart + Math.max(at[1], at[0] + 1),
+            );
+            return { diagnostics: diags.list };
+        }
         data = js && typeof js === "object" ? (js as Record<string, unknown>) : {};
     }
 
@@ -700,7 +728,8 @@ function eolOf(text: string): string {
 }
 
 const PLAIN_SAFE = /^[A-Za-z_/~.][A-Za-z0-9_ ./~+@()-]*$/;
-const PLAIN_AMBIGUOUS = /^(?:true|false|yes|no|on|off|null|~|y|n)$/i;
+// YAML 1.2 core schema reads these plain as booleans, null, or the floats .inf/.nan (any case, signed).
+const PLAIN_AMBIGUOUS = /^(?:true|false|yes|no|on|off|null|~|y|n|[-+]?\.(?:inf|nan))$/i;
 
 /** A value as YAML flow text (JSON-compatible for anything but plain-safe strings). */
 function formatValue(v: unknown): string {
