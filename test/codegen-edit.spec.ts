@@ -232,7 +232,13 @@ describe("rebaseEdit", () => {
         assert.equal(r.plan.before, current);
         assert.equal(r.plan.after, added + plan.after);
         assert.match(r.note, /line 7 \(it was line 5\)/);
+        assert.match(r.note, /after the code was generated/);
         assertPlan(r.plan);
+        // Planned against the text as it was when the request started: the note says the edit was made meanwhile.
+        const during = rebaseEdit(plan, current, 8, { since: "request" });
+        assert.ok(during.status === "rebased" && /changed while the code was being generated; the code now goes at line 7/.test(during.note), JSON.stringify(during));
+        const lost = rebaseEdit(plan, current.replace("return sum(prices);", "return 0;"), 9, { since: "request" });
+        assert.ok(lost.status === "conflict" && /edited while the code was being generated/.test(lost.reason), JSON.stringify(lost));
     });
 
     it("the line right after the target edited: still found from the lines before it", () => {

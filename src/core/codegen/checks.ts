@@ -23,6 +23,13 @@
 // finding by writing a suppression comment.
 //
 // Lint is synchronous in this codebase (Linter.lint), so both checks are synchronous.
+//
+// "Send anyway" approves the findings the user saw, not whatever is sent later: every finding has a
+// fingerprint (its source, rule and a hash of the matched text, not the text itself), and a request sent
+// anyway is checked again and blocked again when it has a blocking finding whose fingerprint was not
+// approved (unapproved()). What is stored in the local history has the matched text of secrets,
+// personal data and sensitive terms masked (matchedTexts() + maskTexts()).
+import { createHash } from "node:crypto";
 import type { Linter } from "../lint/index.ts";
 import { maskSecret } from "../lint/report.ts";
 import { lineOf, lineStarts } from "../lint/suppress.ts";
@@ -46,6 +53,8 @@ export interface CheckFinding {
     excerpt: string;
     /** The rule's category (secret, pii, injection, sensitive, policy). */
     category: string;
+    /** Identifies the finding across checks: a hash of the source, the rule and the matched text (never the text). */
+    fingerprint: string;
 }
 
 export type BlockOn = "error" | "warning" | "never";
@@ -70,11 +79,49 @@ export function toBlockOn(value: unknown): BlockOn {
     return value === "warning" || value === "never" || value === "error" ? value : "error";
 }
 
+/** Whether a finding is at or above the `blockOn` level. */
+export function blocks(f: Pick<CheckFinding, "severity">, blockOn: BlockOn): boolean {
+    return blockOn !== "never" && RANK[f.severity] >= RANK[blockOn];
+}
+
 /** Lints the requirements and the context parts; blocked when any finding is at or above `blockOn`. */
 export function checkInput(linter: Linter, parts: CheckPart[], blockOn: BlockOn): CheckResult {
     const findings = parts.flatMap((p) => lintPart(linter, p, true));
-    const blocked = blockOn !== "never" && findings.some((f) => RANK[f.severity] >= RANK[blockOn]);
+    const blocked = findings.some((f) => blocks(f, blockOn));
     return { layer: "input", findings, blocked, counts: countsOf(findings) };
+}
+
+/** The blocking findings of `result` whose fingerprints are not in `approved` (what "Send anyway" did not cover). */
+export function unapproved(result: CheckResult, blockOn: BlockOn, approved: ReadonlySet<string>): CheckFinding[] {
+    return result.findings.filter((f) => blocks(f, blockOn) && !approved.has(f.fingerprint));
+}
+
+/** Categories whose matched text is masked before a request is stored. */
+const MASKED_CATEGORIES: ReadonlySet<string> = new Set(["secret", "pii", "sensitive"]);
+
+/** The matched texts of the findings that must not be stored (secrets, personal data, sensitive terms), longest first. */
+export function matchedTexts(parts: readonly CheckPart[], findings: readonly CheckFinding[]): string[] {
+    const out = new Set<string>();
+    for (const f of findings) {
+        if (!MASKED_CATEGORIES.has(f.category)) continue;
+        for (const p of parts) {
+            if (p.source !== f.source) continue;
+            const text = p.text.slice(f.start, f.end);
+            if (text.trim() !== "" && fingerprintOf(p.source, f.ruleId, text) === f.fingerprint) out.add(text);
+        }
+    }
+    return [...out].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every occurrence of each of `secrets` masked (as the lint reports mask secrets). */
+export function maskTexts(text: string, secrets: readonly string[]): string {
+    let out = text;
+    for (const s of secrets) if (s && out.includes(s)) out = out.split(s).join(maskSecret(s));
+    return out;
+}
+
+function fingerprintOf(source: string, ruleId: string, matched: string): string {
+    return createHash("sha256").update(`${source}\u0000${ruleId}\u0000${matched}`).digest("base64url").slice(0, 24);
 }
 
 /** Lints the model's answer (or the code taken from it); never blocked, the findings flag the output. */
@@ -129,6 +176,7 @@ function lintPart(linter: Linter, part: CheckPart, honourSuppressions: boolean):
             end: f.end,
             excerpt: excerptOf(f, part.text.slice(f.start, f.end)),
             category: f.category,
+            fingerprint: fingerprintOf(part.source, f.ruleId, part.text.slice(f.start, f.end)),
         });
     }
     return out;

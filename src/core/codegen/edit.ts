@@ -338,8 +338,14 @@ function count(s: string, ch: string): number {
 
 const AGAIN = "Generate again, or copy the code from the preview.";
 
-/** The document changed since planning: find the same place again (the replaced text and enough unique surrounding text) or report a conflict; never guess between two equal candidates. */
-export function rebaseEdit(plan: PlannedEdit, currentText: string, currentVersion: number): RebaseResult {
+/**
+ * The document changed since planning: find the same place again (the replaced text and enough unique
+ * surrounding text) or report a conflict; never guess between two equal candidates. `since` words the
+ * notes: "preview" (changed after the preview was planned, the default) or "request" (changed while the
+ * code was being generated: the plan was made against the text as it was when the request started).
+ */
+export function rebaseEdit(plan: PlannedEdit, currentText: string, currentVersion: number, options: { since?: "preview" | "request" } = {}): RebaseResult {
+    const when = options.since === "request" ? "while the code was being generated" : "after the code was generated";
     if (currentText === plan.before) {
         // Unchanged (or changed and changed back): the plan applies as it is, at the document's current version.
         return { status: "same", plan: plan.version === currentVersion ? plan : { ...plan, version: currentVersion } };
@@ -347,14 +353,14 @@ export function rebaseEdit(plan: PlannedEdit, currentText: string, currentVersio
     const what = plan.mode === "replace" && plan.end > plan.start ? "the code you selected" : "the place the code was generated for";
     const oldLine = lineNumber(plan.before, plan.start);
     if (plan.mode === "newFile") {
-        return { status: "conflict", reason: `The new file was edited after the code was generated. ${AGAIN}` };
+        return { status: "conflict", reason: `The new file was edited ${when}. ${AGAIN}` };
     }
     const found = locate(plan.anchor, currentText);
     if ("conflict" in found) {
         const reason =
-            found.conflict === "ambiguous" ? `The document changed after the code was generated, and ${what} (line ${oldLine} before) now matches more than one place, so it is not clear where the code goes. ${AGAIN}`
-            : found.conflict === "removedChanged" ? `The code you selected (line ${oldLine}) was edited after the code was generated; replacing it now would lose those edits. ${AGAIN}`
-            : `The document changed around ${what} (line ${oldLine} before) after the code was generated, and it cannot be found again. ${AGAIN}`;
+            found.conflict === "ambiguous" ? `The document changed ${when}, and ${what} (line ${oldLine} before) now matches more than one place, so it is not clear where the code goes. ${AGAIN}`
+            : found.conflict === "removedChanged" ? `The code you selected (line ${oldLine}) was edited ${when}; replacing it now would lose those edits. ${AGAIN}`
+            : `The document changed around ${what} (line ${oldLine} before) ${when}, and it cannot be found again. ${AGAIN}`;
         return { status: "conflict", reason };
     }
     const start = found.start;
@@ -363,7 +369,7 @@ export function rebaseEdit(plan: PlannedEdit, currentText: string, currentVersio
     const rebased: PlannedEdit = { ...plan, version: currentVersion, start, end, before: currentText, after, anchor: anchorAt(currentText, start, end) };
     const newLine = lineNumber(currentText, start);
     const note = newLine === oldLine
-        ? `The document changed after the code was generated; the code still goes at line ${newLine}.`
-        : `The document changed after the code was generated; the code now goes at line ${newLine} (it was line ${oldLine}).`;
+        ? `The document changed ${when}; the code still goes at line ${newLine}.`
+        : `The document changed ${when}; the code now goes at line ${newLine} (it was line ${oldLine}).`;
     return { status: "rebased", plan: rebased, note };
 }
