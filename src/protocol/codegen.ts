@@ -82,6 +82,11 @@ export interface BudgetView {
     items: BudgetItem[];
     /** "model": counted with the model's tokenizer; "estimate": cl100k_base, until the model counts. */
     counter: "estimate" | "model";
+    /**
+     * Some large file was estimated from its length while typing (shown with "≈"); Generate counts
+     * exactly.
+     */
+    approximate?: boolean;
 }
 
 export interface EditorView {
@@ -144,6 +149,13 @@ export interface RunView {
     proposal: ProposalStatus;
     /** Why the proposal is in conflict, or what re-basing did. */
     proposalNote?: string;
+    /**
+     * A blocked run: "Send anyway" is offered (only while this block is pending: not after the inputs
+     * changed, nor for a run restored after a reload).
+     */
+    canSendAnyway?: boolean;
+    /** A blocked run: why Send anyway is not offered, or what a repeated check found. */
+    blockNote?: string;
 }
 
 export interface TurnView {
@@ -172,8 +184,11 @@ export type CodegenToView =
     /** The whole state; `replaceInputs`: put its inputs into the form (after "ready", or when a past request is reopened). */
     | { type: "state"; state: PaneState; replaceInputs: boolean }
     | { type: "budget"; budget: BudgetView; editor?: EditorView }
-    /** Streamed text of run `seq`, to append to its answer. */
-    | { type: "chunk"; seq: number; text: string }
+    /**
+     * Streamed text of run `seq`; `offset` is the answer's length before it. The page appends it only
+     * where its copy of the answer ends (a chunk it already has, from a "state", is dropped).
+     */
+    | { type: "chunk"; seq: number; offset: number; text: string }
     | { type: "run"; run: RunView; generating: boolean }
     | { type: "turns"; turns: TurnView[] }
     | { type: "model"; model: ModelView }
@@ -185,7 +200,8 @@ export type CodegenToHost =
     | { type: "ready" }
     /** The form changed (sent on every edit; the extension saves it and recounts the budget). */
     | { type: "inputs"; inputs: PaneInputs }
-    | { type: "generate"; place?: PlaceChoice; sendAnyway?: boolean }
+    /** `sendAnyway` with `blockedSeq`: the blocked run whose findings the user saw and chose to send. */
+    | { type: "generate"; place?: PlaceChoice; sendAnyway?: boolean; blockedSeq?: number }
     | { type: "stop" }
     | { type: "showDiff" }
     | { type: "accept" }
@@ -202,6 +218,71 @@ export type CodegenToHost =
 export const CODEGEN_TO_HOST_TYPES: ReadonlySet<CodegenToHost["type"]> = new Set<CodegenToHost["type"]>([
     "ready", "inputs", "generate", "stop", "showDiff", "accept", "reject", "rate", "correct", "newConversation", "command", "cspViolation", "error",
 ]);
+
+/** The commands the page may ask for (the "command" message), by name. */
+export const PANE_COMMANDS = {
+    selectModel: "promptsmith.selectModel",
+    openHistory: "promptsmith.history.open",
+    exportHistory: "promptsmith.history.export",
+} as const satisfies Record<Extract<CodegenToHost, { type: "command" }>["command"], string>;
+
+const MAX_TEXT = 1_000_000;
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const optional = <T>(v: unknown, ok: (v: unknown) => v is T): v is T | undefined => v === undefined || ok(v);
+const isStr = (max: number) => (v: unknown): v is string => typeof v === "string" && v.length <= max;
+const isRunId = (v: unknown): v is string => typeof v === "string" && /^[A-Za-z0-9-]{1,64}$/.test(v);
+
+/**
+ * Checks a message from the page field by field; a clean copy, or undefined when anything is missing,
+ * of the wrong type or out of range (the page is ours, but what arrives is still only data).
+ */
+export function parseCodegenToHost(raw: unknown): CodegenToHost | undefined {
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
+    const m = raw as Record<string, unknown>;
+    switch (m.type) {
+        case "ready": case "stop": case "showDiff": case "accept": case "reject": case "newConversation":
+            return { type: m.type };
+        case "inputs":
+            return typeof m.inputs === "object" && m.inputs !== null ? { type: "inputs", inputs: sanitizeInputs(m.inputs) } : undefined;
+        case "generate": {
+            if (!optional(m.place, (v): v is PlaceChoice => v === "editor" || v === "newFile")) return undefined;
+            if (!optional(m.sendAnyway, (v): v is boolean => typeof v === "boolean") || !optional(m.blockedSeq, isInt)) return undefined;
+            return { type: "generate", ...(m.place ? { place: m.place } : {}), ...(m.sendAnyway ? { sendAnyway: true } : {}), ...(m.blockedSeq !== undefined ? { blockedSeq: m.blockedSeq } : {}) };
+        }
+        case "rate":
+            return isRunId(m.runId) && (m.rating === "up" || m.rating === "down") ? { type: "rate", runId: m.runId, rating: m.rating } : undefined;
+        case "correct":
+            return isRunId(m.runId) && isStr(MAX_TEXT)(m.code) ? { type: "correct", runId: m.runId, code: m.code } : undefined;
+        case "command":
+            return typeof m.command === "string" && Object.hasOwn(PANE_COMMANDS, m.command) ? { type: "command", command: m.command as keyof typeof PANE_COMMANDS } : undefined;
+        case "cspViolation":
+            if (!isStr(2000)(m.directive) || !isStr(2000)(m.blocked) || !optional(m.sample, isStr(2000))) return undefined;
+            return { type: "cspViolation", directive: m.directive, blocked: m.blocked, ...(m.sample !== undefined ? { sample: m.sample } : {}) };
+        case "error":
+            return isStr(10_000)(m.message) ? { type: "error", message: m.message } : undefined;
+        default:
+            return undefined;
+    }
+}
+
+/**
+ * The last run as saved in workspaceState, for the pane after a reload: nothing is running and no
+ * preview is open any more, and a blocked run offers no "Send anyway" (Generate checks the input again).
+ * Undefined when the saved value is not a run.
+ */
+export function restoreRun(saved: unknown): RunView | undefined {
+    if (typeof saved !== "object" || saved === null) return undefined;
+    const r = saved as RunView;
+    if (typeof r.answer !== "string" || !isInt(r.seq) || typeof r.status !== "string") return undefined;
+    const run: RunView = {
+        ...r,
+        status: r.status === "streaming" ? "stopped" : r.status,
+        proposal: r.proposal === "open" || r.proposal === "conflict" ? "none" : r.proposal,
+    };
+    delete run.canSendAnyway;
+    if (run.status === "blocked") run.blockNote = "Restored after a reload: Generate checks the input again.";
+    return run;
+}
 
 /** What the page keeps with setState (restored before the extension answers "ready"). */
 export interface CodegenViewState {

@@ -3,6 +3,10 @@
 // (JSONL or Markdown, to a file the user picks) and Clear History and Feedback… (with confirmation).
 // The history lives in the extension's storage on this machine (src/vscode/localData.ts); nothing is
 // sent anywhere.
+//
+// Export and Clear are for the user only: the commands take no arguments (any extension can run a
+// command), always ask where to write and always ask before deleting. Tests use exportHistoryTo() and
+// clearHistoryNow() through the extension's API instead.
 import * as vscode from "vscode";
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -14,7 +18,12 @@ import type { Services } from "./services.ts";
 export interface HistoryHandlers {
     /** Shows a past code generation run in the requirements pane. */
     reopen(record: RunRecord): Promise<void>;
+    /** The history was cleared: copies kept elsewhere (the pane's last run, the conversation) go too. */
+    cleared(what: ClearWhat): Promise<void>;
 }
+
+export type ClearWhat = "all" | "runs" | "feedback";
+export type ExportFormat = "jsonl" | "markdown";
 
 interface RunItem extends vscode.QuickPickItem {
     run: RunRecord;
@@ -37,8 +46,8 @@ export function registerHistory(services: Services, handlers: HistoryHandlers): 
     const cmd = vscode.commands.registerCommand;
     services.context.subscriptions.push(
         cmd("promptsmith.history.open", (arg?: unknown) => openHistory(services, handlers, arg)),
-        cmd("promptsmith.history.export", (arg?: unknown) => exportHistory(services, arg)),
-        cmd("promptsmith.history.clear", (arg?: unknown) => clearHistory(services, arg)),
+        cmd("promptsmith.history.export", () => exportHistory(services)),
+        cmd("promptsmith.history.clear", () => clearHistory(services, handlers)),
     );
 }
 
@@ -69,70 +78,63 @@ async function openHistory(services: Services, handlers: HistoryHandlers, arg: u
     return run;
 }
 
-/** Export…: JSONL (one run per line with its feedback) or Markdown, written to a file the user picks (or arg.file). */
-async function exportHistory(services: Services, arg: unknown): Promise<string | undefined> {
-    const store = localStore(services);
-    const given = typeof arg === "object" && arg !== null ? (arg as { format?: unknown; file?: unknown }) : {};
-    let format: "jsonl" | "markdown" | undefined = given.format === "markdown" || given.format === "jsonl" ? given.format : undefined;
-    if (!format) {
-        const pick = await vscode.window.showQuickPick(
-            [
-                { label: "JSON Lines", description: "runs.jsonl: one run per line with its feedback (for scripts and evaluation)", format: "jsonl" as const },
-                { label: "Markdown", description: "a readable document of the requests, answers, ratings and corrections", format: "markdown" as const },
-            ],
-            { title: "Export History and Feedback", placeHolder: "Format" },
-        );
-        format = pick?.format;
-    }
+/** Export…: JSONL (one run per line with its feedback) or Markdown, written to a file the user picks. */
+async function exportHistory(services: Services): Promise<string | undefined> {
+    const pick = await vscode.window.showQuickPick(
+        [
+            { label: "JSON Lines", description: "runs.jsonl: one run per line with its feedback (for scripts and evaluation)", format: "jsonl" as const },
+            { label: "Markdown", description: "a readable document of the requests, answers, ratings and corrections", format: "markdown" as const },
+        ],
+        { title: "Export History and Feedback", placeHolder: "Format" },
+    );
+    const format = pick?.format;
     if (!format) return undefined;
-    const ext = format === "jsonl" ? "jsonl" : "md";
-    let file = typeof given.file === "string" ? given.file : undefined;
-    if (!file) {
-        const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-        const uri = await vscode.window.showSaveDialog({
-            title: "Export History and Feedback",
-            defaultUri: vscode.Uri.joinPath(folder, `promptsmith-history.${ext}`),
-            filters: format === "jsonl" ? { "JSON Lines": ["jsonl"] } : { Markdown: ["md"] },
-        });
-        file = uri?.fsPath;
-    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+    const uri = await vscode.window.showSaveDialog({
+        title: "Export History and Feedback",
+        defaultUri: vscode.Uri.joinPath(folder, `promptsmith-history.${format === "jsonl" ? "jsonl" : "md"}`),
+        filters: format === "jsonl" ? { "JSON Lines": ["jsonl"] } : { Markdown: ["md"] },
+    });
+    const file = uri?.fsPath;
     if (!file) return undefined;
-    const text = await store.export(format);
-    await writeFile(file, text, "utf8");
-    const count = format === "jsonl" ? text.split("\n").filter(Boolean).length : undefined;
-    services.logger.info(`History exported to ${file}${count !== undefined ? ` (${count} runs)` : ""}.`);
-    if (typeof given.file !== "string") {
-        void vscode.window.showInformationMessage(`History exported to ${path.basename(file)}.`, "Open").then((c) => {
-            if (c) void vscode.window.showTextDocument(vscode.Uri.file(file!));
-        });
-    }
+    await exportHistoryTo(services, format, file);
+    void vscode.window.showInformationMessage(`History exported to ${path.basename(file)}.`, "Open").then((c) => {
+        if (c) void vscode.window.showTextDocument(vscode.Uri.file(file));
+    });
     return file;
 }
 
-/** Clear…: everything, only the runs, or only the feedback, after a modal confirmation (arg { what, confirm: false } skips it, for tests). */
-async function clearHistory(services: Services, arg: unknown): Promise<boolean> {
-    const store = localStore(services);
-    const given = typeof arg === "object" && arg !== null ? (arg as { what?: unknown; confirm?: unknown }) : {};
-    let what: "all" | "runs" | "feedback" | undefined = given.what === "all" || given.what === "runs" || given.what === "feedback" ? given.what : undefined;
-    if (!what) {
-        const stats = await store.stats().catch(() => undefined);
-        const pick = await vscode.window.showQuickPick(
-            [
-                { label: "History and feedback", description: stats ? `${stats.runs} runs, ${stats.feedback} feedback entries` : undefined, what: "all" as const },
-                { label: "History only", description: "past runs (their feedback is kept)", what: "runs" as const },
-                { label: "Feedback only", description: "ratings and corrections", what: "feedback" as const },
-            ],
-            { title: "Clear History and Feedback", placeHolder: "What to delete from this machine" },
-        );
-        what = pick?.what;
-    }
+/** Writes the history as `format` to `file` (the command after its questions; the tests through the API). */
+export async function exportHistoryTo(services: Services, format: ExportFormat, file: string): Promise<void> {
+    const text = await localStore(services).export(format);
+    await writeFile(file, text, "utf8");
+    const count = format === "jsonl" ? text.split("\n").filter(Boolean).length : undefined;
+    services.logger.info(`History exported to ${file}${count !== undefined ? ` (${count} runs)` : ""}.`);
+}
+
+/** Clear…: everything, only the runs, or only the feedback, always after a modal confirmation. */
+async function clearHistory(services: Services, handlers: HistoryHandlers): Promise<boolean> {
+    const stats = await localStore(services).stats().catch(() => undefined);
+    const pick = await vscode.window.showQuickPick(
+        [
+            { label: "History and feedback", description: stats ? `${stats.runs} runs, ${stats.feedback} feedback entries` : undefined, what: "all" as const },
+            { label: "History only", description: "past runs (their feedback is kept)", what: "runs" as const },
+            { label: "Feedback only", description: "ratings and corrections", what: "feedback" as const },
+        ],
+        { title: "Clear History and Feedback", placeHolder: "What to delete from this machine" },
+    );
+    const what = pick?.what;
     if (!what) return false;
-    if (given.confirm !== false) {
-        const words = { all: "all runs and feedback", runs: "all runs", feedback: "all ratings and corrections" }[what];
-        const ok = await vscode.window.showWarningMessage(`Delete ${words} stored by Promptsmith on this machine?`, { modal: true, detail: "This cannot be undone. Export first to keep a copy." }, "Delete");
-        if (ok !== "Delete") return false;
-    }
-    await store.clear(what);
-    services.logger.info(`History cleared (${what}).`);
+    const words = { all: "all runs and feedback", runs: "all runs", feedback: "all ratings and corrections" }[what];
+    const ok = await vscode.window.showWarningMessage(`Delete ${words} stored by Promptsmith on this machine?`, { modal: true, detail: "This cannot be undone. Export first to keep a copy." }, "Delete");
+    if (ok !== "Delete") return false;
+    await clearHistoryNow(services, handlers, what);
     return true;
+}
+
+/** Deletes `what` without asking (the command after its confirmation; the tests through the API), and the copies kept elsewhere. */
+export async function clearHistoryNow(services: Services, handlers: HistoryHandlers, what: ClearWhat): Promise<void> {
+    await localStore(services).clear(what);
+    await handlers.cleared(what);
+    services.logger.info(`History cleared (${what}).`);
 }

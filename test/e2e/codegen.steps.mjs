@@ -7,6 +7,8 @@
 //   g4  the runner process killed mid-generation → the pane shows RUNNER_CRASHED; Generate again works; Reject closes the diff
 //   g5  the pane in the light and high-contrast themes; no CSP violation was logged
 //   g6  Reload Window → the pane comes back with the requirement and the last answer
+//   g7  the side bar hidden and shown again while the answer streams → the pane's answer comes back once
+//       (every answer seen is a beginning of the final one: no text twice); Reject closes the diff
 // The test model writes stories, not code: the steps check the mechanics, not the code.
 /* global document, getComputedStyle -- the functions passed to evaluate() run in the webview page */
 import { execFileSync } from "node:child_process";
@@ -350,6 +352,46 @@ export function steps(ctx) {
                 }, 20_000);
                 await screenshot("codegen-restored");
                 return `requirement "${value}", answer of ${back.length} characters restored`;
+            },
+        },
+        {
+            id: "g7",
+            name: "the side bar hidden and shown again while the answer streams → the answer comes back once, never text twice",
+            async run() {
+                await pane();
+                await typeRequirement(REQUIREMENT);
+                await preset(LONG, 1500);
+                await clickGenerate();
+                await until("the answer streaming", async () => (await answer()).length > 10 && /Generating/.test(await status()), 30_000, 50);
+                const before = await answer();
+                // Ctrl+B hides the side bar (the pane's page is discarded) and shows it again (a new page).
+                await page().keyboard.press("Control+B");
+                await until("the side bar hidden", async () => !(await page().locator(".part.sidebar").isVisible()), 5_000, 50);
+                await page().keyboard.press("Control+B");
+                await until("the side bar shown", async () => page().locator(".part.sidebar").isVisible(), 5_000, 50);
+                await pane();
+                const seen = [];
+                let streamingAfterShow = false;
+                const end = await until("the run finished", async () => {
+                    const a = await answer();
+                    if (a) seen.push(a);
+                    const s = await status();
+                    if (/Generating/.test(s)) streamingAfterShow = true;
+                    return /^(Done|Stopped)/.test(s) ? s : false;
+                }, 60_000, 50);
+                if (!streamingAfterShow) throw new Error(`the run ended before the pane was shown again ("${end}"): nothing was tested mid-stream`);
+                const final = await answer();
+                const bad = seen.find((a) => !final.startsWith(a));
+                if (bad !== undefined) throw new Error(`the pane showed text that is not the beginning of the answer (text twice?):\n--- shown\n${bad.slice(-300)}\n--- final\n${final.slice(0, 600)}`);
+                if (!final.startsWith(before)) throw new Error("the answer after showing the pane again does not continue the one before");
+                await screenshot("codegen-shown-again");
+                if (/^Done/.test(end)) {
+                    await until("the diff preview", async () => (await diffTab().count()) > 0, 15_000);
+                    await pane();
+                    await frame.locator("#reject").click();
+                    await until("the diff closed by Reject", async () => (await diffTab().count()) === 0, 10_000);
+                }
+                return `hidden at ${before.length} characters, shown again while streaming; ${seen.length} answers seen, each the beginning of the final ${final.length} characters; "${end}"`;
             },
         },
     ];

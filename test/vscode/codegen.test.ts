@@ -6,10 +6,11 @@
 // changing under the preview re-bases or refuses, follow-ups carry the conversation, and feedback and
 // history are stored locally as JSONL and can be exported, reopened and cleared.
 import * as vscode from "vscode";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PromptsmithApi } from "../../src/extension.ts";
 import type { RunView } from "../../src/protocol/codegen.ts";
+import type { CheckEvent } from "../../src/vscode/codegen/controller.ts";
 import { activated, assert, copyFixture, driverInfo, log, open, sleep, test, waitFor, workspaceRoot } from "./harness.ts";
 
 async function api(): Promise<PromptsmithApi> {
@@ -342,6 +343,339 @@ test("code generation: ratings, pasted corrections and edits of accepted code ar
     log(`  ${fb.length} feedback records for the run in ${file} (${lines.length} JSONL lines)`);
 });
 
+const GITHUB = "ghp_" + "8fK2mQ7xL4vB9nR1tY6wEa3Zc5Hd0Jg2Ps4U";
+
+test("code generation: Send anyway sends exactly what was blocked (history keeps file names, masked secrets); a secret added after the block blocks again", async () => {
+    const a = await api();
+    await maxTokens(16);
+    const { doc } = await target();
+    await vscode.commands.executeCommand("promptsmith.codegen.newConversation");
+    const key = "sk-proj-" + "Hq8Lm2Xv9Tz4Bn6Rc1Wd5Ys7Pk3Gf0Ja8Ue2Oi6";
+    a.codegen.setInputs({ requirements: `Call the orders service with the API key ${key} and print the result.`, include: { selection: false, currentFile: true, openFiles: false }, place: "editor" });
+    const checks: CheckEvent[] = [];
+    const sub = a.codegen.onDidCheck((e) => checks.push(e));
+    try {
+        const blocked = await a.codegen.generate();
+        assert(blocked.status === "blocked" && blocked.canSendAnyway === true, `first: ${blocked.status}, canSendAnyway ${blocked.canSendAnyway}`);
+        const seen = checks.at(-1);
+        assert(seen?.outcome === "blocked" && seen.seq === blocked.seq, `check event ${JSON.stringify(seen?.outcome)}`);
+        const sent = await a.codegen.generate({ sendAnyway: true, blockedSeq: blocked.seq });
+        assert(sent.status === "done", `send anyway: ${sent.status} ${JSON.stringify(sent.error ?? {})}`);
+        const out = checks.at(-1);
+        assert(out?.outcome === "sent" && out.seq === sent.seq && out.prompt, "no sent check event");
+        assert(JSON.stringify(out.parts) === JSON.stringify(seen.parts), `what was sent is not what was blocked:\n${JSON.stringify(out.parts).slice(0, 400)}\n${JSON.stringify(seen.parts).slice(0, 400)}`);
+        for (const p of seen.parts) assert(out.prompt.user.includes(p.text.trim().split("\n")[0]!), `the prompt lacks the part ${p.source}`);
+        await a.codegen.reject();
+        // The history names the context file instead of copying it, and the key is masked everywhere.
+        const rec = await a.codegen.store().getRun(sent.runId!);
+        assert(rec, "the run sent anyway was not recorded");
+        assert(!JSON.stringify(rec).includes(key), "the stored run holds the whole key");
+        assert(rec.request.requirements?.includes(key.slice(0, 4)) && rec.request.requirements.includes("*"), `stored requirements: ${rec.request.requirements}`);
+        assert(!rec.request.user.includes('total += item["price"] * item["quantity"]') && rec.request.user.includes("not stored in the history"), `the stored prompt copies the file: ${rec.request.user.slice(0, 300)}`);
+
+        // Blocked again; then a second secret is written into the target file (the context), not in the pane.
+        const again = await a.codegen.generate();
+        assert(again.status === "blocked" && again.canSendAnyway, `second block: ${again.status}`);
+        const sentBefore = checks.filter((c) => c.outcome === "sent").length;
+        const edit = new vscode.WorkspaceEdit();
+        edit.insert(doc.uri, doc.positionAt(doc.getText().length), `\nGITHUB_TOKEN = "${GITHUB}"\n`);
+        assert(await vscode.workspace.applyEdit(edit), "the edit was not applied");
+        const third = await a.codegen.generate({ sendAnyway: true, blockedSeq: again.seq });
+        assert(third.status === "blocked", `a new secret after the block was sent: ${third.status}`);
+        assert(third.inputFindings.some((f) => f.ruleId === "secret-github-token"), `findings: ${third.inputFindings.map((f) => f.ruleId).join(", ")}`);
+        assert(/Checked again/.test(third.blockNote ?? ""), `note: ${third.blockNote}`);
+        assert(checks.filter((c) => c.outcome === "sent").length === sentBefore, "something was sent");
+        // Changing the requirements withdraws Send anyway; a stale Send anyway is checked like Generate.
+        a.codegen.setInputs({ requirements: `Call the orders service with the API key ${key} and print the orders.` });
+        assert(a.codegen.state().run?.canSendAnyway === false && /changed/.test(a.codegen.state().run?.blockNote ?? ""), `after the edit: ${JSON.stringify({ can: a.codegen.state().run?.canSendAnyway, note: a.codegen.state().run?.blockNote })}`);
+        const stale = await a.codegen.generate({ sendAnyway: true, blockedSeq: third.seq });
+        assert(stale.status === "blocked" && checks.filter((c) => c.outcome === "sent").length === sentBefore, `stale Send anyway: ${stale.status}`);
+        log(`  sent anyway: ${out.parts.length} parts, identical to the blocked ones; stored "${rec.request.requirements?.slice(0, 60)}…"; a new secret in the file → blocked again ("${third.blockNote}")`);
+    } finally {
+        sub.dispose();
+    }
+}, 60_000);
+
+test("code generation: a secret in an earlier turn (sent anyway) blocks a follow-up that repeats it", async () => {
+    const a = await api();
+    await maxTokens(16);
+    await target();
+    // The test model's small vocabulary spends many tokens on a key: room for the earlier turn.
+    const codegenConfig = () => vscode.workspace.getConfiguration("promptsmith.codegen");
+    await codegenConfig().update("contextBudgetShare", 0.9, vscode.ConfigurationTarget.Global);
+    try {
+        await vscode.commands.executeCommand("promptsmith.codegen.newConversation");
+        a.codegen.setInputs({ requirements: `Use the token ${GITHUB} to list the repositories.`, include: { selection: false, currentFile: false, openFiles: false } });
+        const first = await a.codegen.generate();
+        assert(first.status === "blocked", `first: ${first.status}`);
+        const sent = await a.codegen.generate({ sendAnyway: true, blockedSeq: first.seq });
+        assert(sent.status === "done", `sent anyway: ${sent.status}`);
+        await a.codegen.reject();
+        assert(a.codegen.state().turns.length === 1, `turns: ${a.codegen.state().turns.length}`);
+        a.codegen.setInputs({ requirements: "Now add error handling." });
+        const checks: CheckEvent[] = [];
+        const sub = a.codegen.onDidCheck((e) => checks.push(e));
+        const follow = await a.codegen.generate().finally(() => sub.dispose());
+        assert(follow.status === "blocked", `the follow-up was sent: ${follow.status}; checked ${JSON.stringify(checks.map((c) => c.parts.map((p) => `${p.source}: ${p.text.slice(0, 60)}`)))}`);
+        const f = follow.inputFindings.find((x) => x.ruleId === "secret-github-token");
+        assert(f && f.source === "Earlier request 1", `findings: ${JSON.stringify(follow.inputFindings.map((x) => [x.source, x.ruleId]))}`);
+        await vscode.commands.executeCommand("promptsmith.codegen.newConversation");
+        const clean = await a.codegen.generate();
+        assert(clean.status === "done", `after New Conversation: ${clean.status}`);
+        await a.codegen.reject();
+        log(`  follow-up blocked by ${f.ruleId} in "${f.source}"; after New Conversation: ${clean.status}`);
+    } finally {
+        await codegenConfig().update("contextBudgetShare", undefined, vscode.ConfigurationTarget.Global);
+    }
+}, 60_000);
+
+test("code generation: the target edited while the model generates: the preview is planned against the live text, with a note", async () => {
+    const a = await api();
+    await maxTokens(400);
+    const { editor, doc } = await target();
+    editor.selection = new vscode.Selection(9, 0, 9, 0);
+    a.codegen.setInputs({ requirements: "Write a function that returns the cheapest item.", include: { selection: false, currentFile: true, openFiles: false }, place: "editor" });
+    const { done } = await startStreaming(a);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(doc.uri, new vscode.Position(0, 0), "# edited while generating\n");
+    assert(await vscode.workspace.applyEdit(edit), "the edit was not applied");
+    assert(a.codegen.generating, "the run ended before the edit: nothing was edited during the generation");
+    const run = await done;
+    assert(run.status === "done" && run.code, `status ${run.status} ${JSON.stringify(run.error ?? {})}`);
+    const p = await waitFor("the diff preview", () => a.codegen.proposal());
+    const live = doc.getText();
+    // The code goes at the start of line 11 now (it was line 10): everything else is the live text.
+    const at = doc.offsetAt(new vscode.Position(10, 0));
+    assert(p.after.startsWith(live.slice(0, at)) && p.after.endsWith(live.slice(at)) && p.after.length > live.length, `the preview is not the live text with the code at line 11:\n${p.after.slice(0, 300)}`);
+    assert(/while the code was being generated/.test(p.note ?? ""), `note: ${p.note}`);
+    assert(/while the code was being generated/.test(a.codegen.state().run?.proposalNote ?? ""), `pane note: ${a.codegen.state().run?.proposalNote}`);
+    assert((await activeProposalText(a)) === p.after, "the diff's right side is not the re-based plan");
+    const ok = await a.codegen.accept();
+    assert(ok.status === "accepted" && doc.getText() === p.after, `accept: ${JSON.stringify(ok)}`);
+    log(`  "${p.note}"`);
+}, 60_000);
+
+test("code generation: closing the diff tab rejects the proposal; Show diff plans it again at the same place, also when another file is in front", async () => {
+    const a = await api();
+    await maxTokens(16);
+    const { editor, doc, original } = await target();
+    editor.selection = new vscode.Selection(9, 0, 9, 0);
+    a.codegen.setInputs({ requirements: "Write a function that returns the lightest item.", include: { selection: false, currentFile: true, openFiles: false }, place: "editor" });
+    const run = await a.codegen.generate();
+    assert(run.status === "done", `status ${run.status}`);
+    const p = await waitFor("the diff preview", () => a.codegen.proposal());
+    const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === p.right.toString());
+    assert(tab, "no diff tab");
+    await vscode.window.tabGroups.close(tab);
+    await waitFor("the proposal rejected by closing its tab", () => (a.codegen.proposal() === undefined && a.codegen.state().run?.proposal === "rejected" ? true : undefined), 5_000);
+    assert(a.codegen.state().run?.proposal === "rejected" && /closed/.test(a.codegen.state().run?.proposalNote ?? ""), `pane: ${a.codegen.state().run?.proposal} ${a.codegen.state().run?.proposalNote}`);
+    const refused = await a.codegen.accept();
+    assert(refused.status === "none" && doc.getText() === original, `accept after closing: ${JSON.stringify(refused)}`);
+    // Another file in front (the target is not visible): Show diff still targets the original file and place.
+    await open(copyFixture("codegen-target.py"));
+    assert(!vscode.window.visibleTextEditors.some((e) => e.document === doc), "the target is still visible");
+    assert(await a.codegen.showDiff(), "Show diff did nothing");
+    const q = await waitFor("the preview again", () => a.codegen.proposal());
+    assert(q.mode === "insert" && q.targetUri === doc.uri.toString() && q.after === p.after, `Show diff: ${JSON.stringify({ mode: q.mode, target: q.targetUri, same: q.after === p.after })}`);
+    await a.codegen.reject();
+    log(`  closing the tab → "${a.codegen.state().run?.proposalNote ?? ""}"; Show diff with another file in front → ${q.mode} into ${q.targetUri?.split("/").pop()}`);
+}, 60_000);
+
+test("code generation: chunks carry their offset (the pane's state plus later chunks is the answer, never text twice); Generate while generating joins the run", async () => {
+    const a = await api();
+    await maxTokens(400);
+    await target();
+    a.codegen.setInputs({ requirements: "Write a function that returns the total weight of the items.", include: { selection: false, currentFile: true, openFiles: false } });
+    const runsBefore = (await a.codegen.store().runs({ kind: "codegen" })).length;
+    const chunks: Array<{ seq: number; offset: number; text: string }> = [];
+    const sub = a.codegen.onDidChunk((c) => chunks.push(c));
+    try {
+        const { done } = await startStreaming(a);
+        await sleep(30);
+        // What the pane gets when it is shown again mid-stream, then the chunks that follow it.
+        const mid = a.codegen.state().run!;
+        const from = chunks.length;
+        assert(a.codegen.generating && mid.status === "streaming", "the run ended too early");
+        const second = a.codegen.generate();
+        const run = await done;
+        const joined = await second;
+        assert(joined.seq === run.seq, `Generate while generating started run ${joined.seq} besides ${run.seq}`);
+        assert(run.status === "done" || run.status === "stopped", `status ${run.status}`);
+        const later = chunks.slice(from).filter((c) => c.seq === run.seq);
+        let page = mid.answer;
+        for (const c of later) {
+            assert(c.offset === page.length, `a chunk at offset ${c.offset} after ${page.length} characters (text twice or missing)`);
+            page += c.text;
+        }
+        assert(page === run.answer, `state + later chunks (${page.length}) differs from the answer (${run.answer.length})`);
+        const all = chunks.filter((c) => c.seq === run.seq);
+        assert(all.map((c) => c.text).join("") === run.answer && all.every((c, i) => c.offset === (i === 0 ? 0 : all[i - 1]!.offset + all[i - 1]!.text.length)), "the chunks are not contiguous");
+        assert((await a.codegen.store().runs({ kind: "codegen" })).length === runsBefore + 1, "Generate while generating recorded another run");
+        await a.codegen.reject();
+        log(`  state at ${mid.answer.length} characters, then ${later.length} chunks → ${run.answer.length} characters; the second Generate joined run ${run.seq}`);
+    } finally {
+        sub.dispose();
+    }
+}, 60_000);
+
+test("code generation: New Conversation during a generation is not undone by it; reopening a past request stops the generation", async () => {
+    const a = await api();
+    await maxTokens(400);
+    await target();
+    await vscode.commands.executeCommand("promptsmith.codegen.newConversation");
+    a.codegen.setInputs({ requirements: "Write a function named first_turn.", include: { selection: false, currentFile: false, openFiles: false } });
+    const first = await a.codegen.generate();
+    assert(first.status === "done" && first.runId, `first: ${first.status}`);
+    await a.codegen.reject();
+    a.codegen.setInputs({ requirements: "Write a function named second_turn." });
+    const s1 = await startStreaming(a);
+    await vscode.commands.executeCommand("promptsmith.codegen.newConversation");
+    assert(a.codegen.generating, "the run ended before New Conversation");
+    const second = await s1.done;
+    assert(second.status === "done", `second: ${second.status}`);
+    assert(a.codegen.state().turns.length === 0, `New Conversation was undone: ${a.codegen.state().turns.length} turns`);
+    await a.codegen.reject();
+
+    await maxTokens(1500);
+    const past = await a.codegen.store().getRun(first.runId);
+    assert(past, "the first run is not in the history");
+    const s2 = await startStreaming(a);
+    await vscode.commands.executeCommand("promptsmith.history.open", { runId: past.id });
+    const stopped = await s2.done;
+    assert(stopped.status === "stopped", `the running generation was not stopped: ${stopped.status}`);
+    await sleep(300);
+    const st = a.codegen.state();
+    assert(!a.codegen.generating && st.run?.runId === past.id && st.run.answer === past.output, `the pane does not show the reopened run: ${st.run?.runId} (${st.run?.status})`);
+    log(`  turns after New Conversation mid-stream: ${st.turns.length}; reopen stopped run ${stopped.seq} and shows ${past.id}`);
+}, 60_000);
+
+test("code generation: Stop before the first token keeps the previous run and its preview, and records nothing", async () => {
+    const a = await api();
+    await maxTokens(16);
+    const { editor } = await target();
+    editor.selection = new vscode.Selection(9, 0, 9, 0);
+    a.codegen.setInputs({ requirements: "Write a function that returns the heaviest item.", include: { selection: false, currentFile: true, openFiles: false } });
+    const run = await a.codegen.generate();
+    assert(run.status === "done", `status ${run.status}`);
+    const p = await waitFor("the diff preview", () => a.codegen.proposal());
+    const runsBefore = (await a.codegen.store().runs()).length;
+    const pending = a.codegen.generate();
+    assert(a.codegen.stop(), "Stop said nothing was running");
+    const stopped = await pending;
+    assert(stopped.status === "stopped" && stopped.answer === "", `after Stop: ${stopped.status} "${stopped.answer.slice(0, 40)}"`);
+    const q = a.codegen.proposal();
+    assert(q && q.right.toString() === p.right.toString(), "the previous preview was discarded");
+    const st = a.codegen.state();
+    assert(st.run?.seq === run.seq && st.run.proposal === "open", `the pane shows run ${st.run?.seq} (${st.run?.status}, proposal ${st.run?.proposal})`);
+    assert((await a.codegen.store().runs()).length === runsBefore, "an empty run was recorded");
+    await a.codegen.reject();
+    log(`  stopped run ${stopped.seq} before the model answered; run ${run.seq} and its preview kept`);
+});
+
+test("code generation: Edit Selection uses the editor code can go into, not a read-only document in front", async () => {
+    const a = await api();
+    await maxTokens(48);
+    const { editor, doc } = await target();
+    const line = doc.lineCount - 2;
+    editor.selection = new vscode.Selection(line, 0, line + 1, 0);
+    const scheme = "promptsmith-test-readonly";
+    const provider = vscode.workspace.registerTextDocumentContentProvider(scheme, { provideTextDocumentContent: () => "read-only text\nsecond line\n" });
+    try {
+        const ro = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme, path: "/notes.txt" }));
+        const roEditor = await vscode.window.showTextDocument(ro, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+        roEditor.selection = new vscode.Selection(0, 0, 1, 0);
+        assert(vscode.window.activeTextEditor?.document === ro, "the read-only document is not in front");
+        const run = await vscode.commands.executeCommand<RunView>("promptsmith.codegen.editSelection", "Use str.format instead of an f-string.");
+        assert(run?.kind === "edit" && run.status === "done", `edit run ${run?.kind}/${run?.status} ${JSON.stringify(run?.error ?? {})}`);
+        const p = await waitFor("the diff preview", () => a.codegen.proposal());
+        assert(p.mode === "replace" && p.targetUri === doc.uri.toString(), `the edit targets ${p.targetUri}`);
+        await a.codegen.reject();
+        log(`  Edit Selection with a read-only document in front → ${run.target}`);
+    } finally {
+        const roTabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputText && t.input.uri.scheme === scheme);
+        await vscode.window.tabGroups.close(roTabs);
+        provider.dispose();
+    }
+}, 60_000);
+
+test("code generation: Accept runs once when invoked twice, ignores another preview's URI, and decides a stale conflict from the text as it is", async () => {
+    const a = await api();
+    await maxTokens(16);
+    const { editor, doc, original } = await target();
+    editor.selection = new vscode.Selection(9, 0, 9, 0);
+    a.codegen.setInputs({ requirements: "Write a function that counts the items.", include: { selection: false, currentFile: true, openFiles: false } });
+    const run = await a.codegen.generate();
+    assert(run.status === "done", `status ${run.status}`);
+    const p = await waitFor("the diff preview", () => a.codegen.proposal());
+    assert(/^\/[0-9a-f]{8}\/\d+\//.test(p.right.path), `the proposal URI has no session part: ${p.right.path}`);
+    const other = await vscode.commands.executeCommand<{ status: string }>("promptsmith.codegen.accept", vscode.Uri.from({ scheme: "promptsmith-proposal", path: "/00000000/1/codegen-target.py" }));
+    assert(other?.status === "none" && doc.getText() === original && a.codegen.proposal(), `accept with another URI: ${JSON.stringify(other)}`);
+    const results = await Promise.all([a.codegen.accept(), a.codegen.accept()]);
+    assert(results.map((r) => r.status).sort().join() === "accepted,cancelled", `two Accepts: ${results.map((r) => r.status).join(", ")}`);
+    assert(doc.getText() === p.after, "the document is not the preview (the code went in twice?)");
+
+    // Replace mode; the selected text is edited (a conflict), then the edit is undone: Accept applies.
+    const again = await vscode.window.showTextDocument(doc);
+    again.selection = new vscode.Selection(4, 0, 8, 0);
+    const second = await a.codegen.generate();
+    assert(second.status === "done", `second: ${second.status}`);
+    const q = await waitFor("the second preview", () => a.codegen.proposal());
+    const line6 = doc.lineAt(6).text;
+    const e1 = new vscode.WorkspaceEdit();
+    e1.replace(doc.uri, new vscode.Range(6, 0, 6, line6.length), "    for thing in items:");
+    await vscode.workspace.applyEdit(e1);
+    await waitFor("the conflict", () => (a.codegen.proposal()?.status === "conflict" ? true : undefined));
+    const e2 = new vscode.WorkspaceEdit();
+    e2.replace(doc.uri, new vscode.Range(6, 0, 6, doc.lineAt(6).text.length), line6);
+    await vscode.workspace.applyEdit(e2);
+    const ok = await a.codegen.accept({ replan: false });
+    assert(ok.status === "accepted" && doc.getText() === q.after, `accept after the conflict was undone: ${JSON.stringify(ok)}`);
+    log(`  two Accepts → ${results.map((r) => r.status).join(" + ")}; stale conflict → ${ok.status}`);
+}, 60_000);
+
+test("code generation: the live budget estimates a 390,000-character file while typing (≈) and counts it exactly for Generate", async () => {
+    const a = await api();
+    // Varied text (a fixed pseudo-random sequence), so no line is in any token cache yet.
+    let x = 12345;
+    const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const words = ["items", "total", "price", "weight", "value", "count", "name", "index", "result", "cache", "order", "amount"];
+    const lines: string[] = [];
+    let size = 0;
+    for (let i = 0; size < 390_000; i++) {
+        const l = `    v${i}_${Math.floor(rnd() * 1e9).toString(36)} = ${words[Math.floor(rnd() * words.length)]}_${Math.floor(rnd() * 1e6)} + ${Math.floor(rnd() * 1e7)}  # ${words[Math.floor(rnd() * words.length)]}`;
+        lines.push(l);
+        size += l.length + 1;
+    }
+    const file = join(workspaceRoot(), "big-module.py");
+    writeFileSync(file, `def big():\n${lines.join("\n")}\n`);
+    const editor = await open(vscode.Uri.file(file));
+    editor.selection = new vscode.Selection(5000, 0, 5000, 0);
+    a.codegen.setInputs({ requirements: "Add a function that sums the values.", include: { selection: false, currentFile: true, openFiles: false } });
+    let t = performance.now();
+    const live = await a.codegen.refreshBudget();
+    const liveMs = performance.now() - t;
+    assert(live?.approximate === true, `the live budget is not marked as an estimate: ${JSON.stringify(live)}`);
+    assert(live.items.some((i) => i.kind === "currentFile"), "no item for the file");
+    t = performance.now();
+    const exact = await a.codegen.refreshBudget({ exact: true });
+    const exactMs = performance.now() - t;
+    assert(exact && !exact.approximate, "the exact count is marked as an estimate");
+    const e = new vscode.WorkspaceEdit();
+    e.insert(editor.document.uri, new vscode.Position(3000, 4), "z");
+    await vscode.workspace.applyEdit(e);
+    t = performance.now();
+    const edited = await a.codegen.refreshBudget();
+    const editedMs = performance.now() - t;
+    assert(edited, "no budget after the edit");
+    // Before this change every live recount counted exactly, as the exact count does now.
+    t = performance.now();
+    await a.codegen.refreshBudget({ exact: true });
+    const exactEditedMs = performance.now() - t;
+    log(`  ${size.toLocaleString("en-US")}-character file, live recount before → after: first ${exactMs.toFixed(0)} → ${liveMs.toFixed(0)} ms${live.approximate ? " (≈)" : ""}; after an edit ${exactEditedMs.toFixed(0)} → ${editedMs.toFixed(0)} ms${edited.approximate ? " (≈)" : ""}; ${exact.used} exact vs ≈${live.used} tokens used`);
+    assert(liveMs < exactMs, `the live budget (${liveMs.toFixed(0)} ms) took longer than the exact count (${exactMs.toFixed(0)} ms)`);
+    await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+}, 60_000);
+
 test("history: export as JSONL and Markdown, reopen a past request in the pane, clear", async () => {
     const a = await api();
     // The runs above changed the user's maxTokens: back to the default for the suites that follow.
@@ -351,8 +685,8 @@ test("history: export as JSONL and Markdown, reopen a past request in the pane, 
     assert(runs.length >= 5, `only ${runs.length} codegen runs in the history`);
     const jsonl = join(workspaceRoot(), "history-export.jsonl");
     const md = join(workspaceRoot(), "history-export.md");
-    await vscode.commands.executeCommand("promptsmith.history.export", { format: "jsonl", file: jsonl });
-    await vscode.commands.executeCommand("promptsmith.history.export", { format: "markdown", file: md });
+    await a.codegen.exportHistory("jsonl", jsonl);
+    await a.codegen.exportHistory("markdown", md);
     const exported = readFileSync(jsonl, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; feedback: unknown[] });
     const all = await a.codegen.store().runs();
     assert(exported.length === all.length, `exported ${exported.length} of ${all.length} runs`);
@@ -367,8 +701,13 @@ test("history: export as JSONL and Markdown, reopen a past request in the pane, 
     assert(st.inputs.requirements === past.request.requirements, `the pane's requirements are ${JSON.stringify(st.inputs.requirements)}`);
     assert(st.run?.runId === past.id && st.run.answer === past.output, "the pane does not show the past answer");
 
-    const cleared = await vscode.commands.executeCommand<boolean>("promptsmith.history.clear", { what: "all", confirm: false });
-    assert(cleared === true, "clear returned false");
+    a.codegen.setInputs({ requirements: "Write a function that returns the item names." });
+    const last = await a.codegen.generate({ requirements: "Write a function that returns the item names." });
+    assert(last.status === "done" && a.codegen.state().turns.length > 0, `a last run before Clear: ${last.status}`);
+    await a.codegen.reject();
+    await a.codegen.clearHistory("all");
     assert((await a.codegen.store().runs()).length === 0 && (await a.codegen.store().feedback()).length === 0, "the history is not empty after Clear");
+    const after = a.codegen.state();
+    assert(after.run === undefined && after.turns.length === 0, `Clear left the last run (${after.run?.runId}) or ${after.turns.length} turns in the pane`);
     log(`  exported ${exported.length} runs (JSONL + Markdown), reopened ${past.id}, cleared`);
 });

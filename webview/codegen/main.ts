@@ -68,7 +68,7 @@ function build(): void {
         h("div", { class: "model-line", id: "model-line" },
             h("span", { class: "codicon codicon-chip", "aria-hidden": "true" }),
             h("span", { id: "model-name" }, "No model"),
-            h("a", { href: "#", id: "select-model", role: "button" }, "Select model…"),
+            h("vscode-button", { id: "select-model", secondary: true, class: "select-model", title: "Choose the local GGUF model" }, "Select model…"),
         ),
         h("vscode-label", { for: "requirements", class: "field-label" }, "Requirements"),
         h("vscode-textarea", {
@@ -121,6 +121,7 @@ function build(): void {
             h("section", { id: "blocked", class: "blocked", "aria-label": "Blocked: findings in the input", hidden: true },
                 h("p", { id: "blocked-text" }),
                 h("ul", { id: "input-findings", class: "findings" }),
+                h("p", { id: "blocked-note", class: "muted" }),
                 h("div", { class: "actions" },
                     button("send-anyway", "Send anyway", { icon: "warning", secondary: true, title: "Send the requirements and context to the local model despite these findings" }),
                 ),
@@ -198,7 +199,7 @@ function renderModel(model: ModelView): void {
     const words: Record<ModelView["state"], string> = { none: "not loaded", loading: "loading…", ready: "ready", generating: "generating…", error: "error" };
     byId("model-name").textContent = model.name ? `${model.name} (${words[model.state]})` : "No model selected";
     byId("model-line").title = model.detail ?? "";
-    byId("select-model").textContent = model.name ? "Change…" : "Select model…";
+    byId("select-model").textContent = model.name ? "Change model…" : "Select model…";
 }
 
 function renderBudget(budget: BudgetView | undefined, editor: EditorView | undefined): void {
@@ -215,7 +216,9 @@ function renderBudget(budget: BudgetView | undefined, editor: EditorView | undef
     fill.style.setProperty("width", `${(share * 100).toFixed(1)}%`);
     fill.classList.toggle("full", budget.items.some((i) => !i.included || i.truncated));
     const how = budget.counter === "model" ? "model tokens" : "tokens (estimate)";
-    text.textContent = `Context ${formatTokens(budget.used)} of ${formatTokens(budget.budget)} ${how} · prompt ${formatTokens(budget.promptTokens)} · answer up to ${formatTokens(budget.maxTokens)} · window ${formatTokens(budget.contextSize)}`;
+    // "≈": a large file was estimated from its length while typing; Generate counts it exactly.
+    const about = budget.approximate ? "≈" : "";
+    text.textContent = `Context ${about}${formatTokens(budget.used)} of ${formatTokens(budget.budget)} ${how} · prompt ${formatTokens(budget.promptTokens)} · answer up to ${formatTokens(budget.maxTokens)} · window ${formatTokens(budget.contextSize)}${budget.approximate ? " · ≈ large files estimated until Generate counts them" : ""}`;
     replaceChildren(list, ...budget.items.map((i) => {
         const note = !i.included ? ` — left out${i.reason ? `: ${i.reason}` : ""}` : i.truncated ? ` — cut to fit${i.reason ? `: ${i.reason}` : ""}` : "";
         const tokens = i.included || i.tokens > 0 ? `: ${formatTokens(i.tokens)}` : "";
@@ -257,7 +260,10 @@ function renderRun(run: RunView | undefined, generating: boolean): void {
     if (run.status === "blocked") {
         byId("blocked-text").textContent = `${run.inputFindings.length === 1 ? "This finding" : `These ${run.inputFindings.length} findings`} in what would be sent stopped the run (setting promptsmith.codegen.blockOn: ${state.blockOn}).`;
         replaceChildren(byId("input-findings"), ...run.inputFindings.map(findingItem));
+        byId("blocked-note").textContent = run.blockNote ?? "";
     }
+    // Send anyway belongs to this block only (not to a restored run, nor after the input changed).
+    show(byId("send-anyway"), run.status === "blocked" && run.canSendAnyway === true);
     byId("target").textContent = run.status === "blocked" ? "" : `${run.kind === "edit" ? `Edit: ${run.instruction ?? ""} · ` : ""}Target: ${run.target}`;
     if (el.answer.textContent !== run.answer) el.answer.textContent = run.answer;
     show(el.answer, run.status !== "blocked");
@@ -271,7 +277,7 @@ function renderRun(run: RunView | undefined, generating: boolean): void {
     byId<VscodeButton>("reject").disabled = !open;
     byId("proposal-note").textContent =
         run.proposal === "accepted" ? "Accepted: the code is in the editor (Undo restores it)." + (run.proposalNote ? ` ${run.proposalNote}` : "")
-        : run.proposal === "rejected" ? "Rejected: nothing was changed."
+        : run.proposal === "rejected" ? (run.proposalNote ?? "Rejected: nothing was changed.")
         : run.proposal === "conflict" ? `The target changed: ${run.proposalNote ?? "the code cannot be placed safely."}`
         : run.proposal === "open" ? `Review the diff, then Accept or Reject.${run.proposalNote ? ` ${run.proposalNote}` : ""}`
         : "";
@@ -321,10 +327,18 @@ function inputsChanged(): void {
     host.post({ type: "inputs", inputs: state.inputs });
 }
 
-function generate(sendAnyway = false): void {
+function generate(): void {
     if (state.generating) return;
     inputsChanged();
-    host.post({ type: "generate", ...(sendAnyway ? { sendAnyway } : {}) });
+    host.post({ type: "generate" });
+}
+
+/** Send anyway: the blocked run shown, by its number (the extension checks it is still the pending one). */
+function sendAnyway(): void {
+    const run = state.run;
+    if (state.generating || run?.status !== "blocked" || !run.canSendAnyway) return;
+    inputsChanged();
+    host.post({ type: "generate", sendAnyway: true, blockedSeq: run.seq });
 }
 
 el.requirements.addEventListener("input", inputsChanged);
@@ -332,15 +346,12 @@ for (const s of [el.language, el.preset, el.place]) s.addEventListener("change",
 for (const c of [el.incSelection, el.incCurrent, el.incOpen]) c.addEventListener("change", inputsChanged);
 el.generate.addEventListener("click", () => generate());
 el.stop.addEventListener("click", () => host.post({ type: "stop" }));
-byId("send-anyway").addEventListener("click", () => generate(true));
+byId("send-anyway").addEventListener("click", sendAnyway);
 byId("new-conversation").addEventListener("click", () => host.post({ type: "newConversation" }));
 byId("show-diff").addEventListener("click", () => host.post({ type: "showDiff" }));
 byId("accept").addEventListener("click", () => host.post({ type: "accept" }));
 byId("reject").addEventListener("click", () => host.post({ type: "reject" }));
-byId("select-model").addEventListener("click", (e) => {
-    e.preventDefault();
-    host.post({ type: "command", command: "selectModel" });
-});
+byId("select-model").addEventListener("click", () => host.post({ type: "command", command: "selectModel" }));
 for (const [id, rating] of [["thumbs-up", "up"], ["thumbs-down", "down"]] as const) {
     byId(id).addEventListener("click", () => {
         const runId = state.run?.runId;
@@ -363,8 +374,14 @@ document.addEventListener("keydown", (e) => {
 
 // ---- what the extension sends ----
 
+/** Whether this page has had the extension's state since it loaded (chunks before that are not applied). */
+let synced = false;
+
 host.on("state", (msg) => {
     state = msg.state;
+    synced = true;
+    // The history was cleared (or nothing ran yet): no correction draft of a forgotten answer.
+    if (!state.run) el.correction.value = "";
     renderAll(msg.replaceInputs);
     save(true);
 });
@@ -376,11 +393,20 @@ host.on("budget", (msg) => {
 });
 host.on("chunk", (msg) => {
     const run = state.run;
-    if (!run || run.seq !== msg.seq) return;
-    const wasEmpty = run.answer === "";
-    state = { ...state, run: { ...run, answer: run.answer + msg.text } };
-    el.answer.append(document.createTextNode(msg.text));
-    if (wasEmpty) el.status.textContent = statusText(state.run!);
+    if (!synced || !run || run.seq !== msg.seq) return;
+    const have = run.answer.length;
+    if (msg.offset > have) {
+        // Text is missing in between (this page missed a chunk): ask for the whole state again.
+        synced = false;
+        host.post({ type: "ready" });
+        return;
+    }
+    // Only what this page does not have yet (a "state" may already hold some or all of it).
+    const text = msg.text.slice(have - msg.offset);
+    if (!text) return;
+    state = { ...state, run: { ...run, answer: run.answer + text } };
+    el.answer.append(document.createTextNode(text));
+    if (have === 0) el.status.textContent = statusText(state.run!);
     save();
 });
 host.on("run", (msg) => {

@@ -7,7 +7,18 @@
 // that ratio (with a small margin), so the budget holds for the model's real tokens. The context window
 // is the model's (runner) or, before it is loaded, min(4096, the GGUF header's training context) or the
 // promptsmith.contextSize setting.
+//
+// Cost: the pane recounts 250 ms after each keystroke or selection change, and a file of a few hundred
+// thousand characters takes a tokenizer a noticeable time (hundreds of milliseconds when its lines are
+// new to the piece cache), all on the extension host's thread. So counts are cached (short texts by
+// their text, long ones by a hash of it, both bounded), and while typing ("live") a long text whose
+// count is not cached is estimated from its length (characters per token as measured on the texts
+// counted so far), and so is any short text once this recount has spent LIVE_COUNT_MS counting (the
+// lines of a large file that must be cut to fit); the pane marks such a budget with "≈". Each live
+// recount counts a little more exactly (what it counted is cached). Generate counts exactly ("exact"),
+// which also fills the caches, so the next live budget is exact again while the file is unchanged.
 import * as vscode from "vscode";
+import { createHash } from "node:crypto";
 import { readGgufInfo } from "../../core/gguf/reader.ts";
 import { countTokens } from "../../core/lint/rules/tokenLimit.ts";
 import { contextBudget, packContext, type ContextCandidate, type PackResult } from "../../core/codegen/context.ts";
@@ -49,6 +60,8 @@ export function planContext(o: {
     share: number;
     count: Counter;
     counter: BudgetView["counter"];
+    /** Whether `count` estimated some text from its length (read after planning). */
+    approximated?: () => boolean;
 }): ContextPlan {
     const promptTokens = o.count(promptText(o.prompt));
     const budget = contextBudget({ contextSize: o.contextSize, maxTokens: o.maxTokens, promptTokens, share: o.share });
@@ -81,35 +94,87 @@ export function planContext(o: {
         budget,
         conversation,
         packed,
-        view: { used: packed.tokens + conversation.tokens, budget, contextSize: o.contextSize, promptTokens, maxTokens: o.maxTokens, items, counter: o.counter },
+        view: { used: packed.tokens + conversation.tokens, budget, contextSize: o.contextSize, promptTokens, maxTokens: o.maxTokens, items, counter: o.counter, ...(o.approximated?.() ? { approximate: true } : {}) },
     };
 }
+
+/** Texts up to this long are counted exactly while typing (and cached by their text), within LIVE_COUNT_MS. */
+export const LIVE_EXACT_CHARS = 20_000;
+/** What one live recount may spend counting texts that are not cached; the rest is estimated. */
+const LIVE_COUNT_MS = 25;
+const SHORT_CACHE_ENTRIES = 20_000;
+const LONG_CACHE_ENTRIES = 64;
+/** Characters per token assumed before anything long was counted (low: the estimate errs towards more tokens). */
+const DEFAULT_CHARS_PER_TOKEN = 3;
 
 /** Counting for the budget: the estimate, scaled to the loaded model's tokenizer once it has counted. */
 export class TokenCounter {
     private ratio: { model: string; value: number; contextSize: number } | undefined;
     private calibrating: Promise<void> | undefined;
-    private readonly cache = new Map<string, number>();
+    private readonly short = new Map<string, number>();
+    private readonly long = new Map<string, number>();
+    private measured = { chars: 0, tokens: 0 };
     private readonly headerContext = new Map<string, Promise<number | undefined>>();
 
     constructor(private readonly logger: Logger) {}
 
-    /** The counter to use for `modelPath` now, and whether it is the model's. */
-    counterFor(modelPath: string | undefined): { count: Counter; counter: BudgetView["counter"] } {
+    /**
+     * The counter to use for `modelPath` now, and whether it is the model's. "live" (the pane's budget
+     * while typing) estimates long texts that were not counted yet from their length; `approximated()`
+     * says whether it did. "exact" (a request) counts everything.
+     */
+    counterFor(modelPath: string | undefined, mode: "exact" | "live" = "exact"): { count: Counter; counter: BudgetView["counter"]; approximated: () => boolean } {
+        let approx = false;
+        let spent = 0;
+        const base = mode === "exact" ? (t: string) => this.estimate(t) : (t: string) => {
+            const hit = t.length <= LIVE_EXACT_CHARS ? this.short.get(t) : this.cached(t);
+            if (hit !== undefined) return hit;
+            if (t.length <= LIVE_EXACT_CHARS && spent < LIVE_COUNT_MS) {
+                const t0 = performance.now();
+                const n = this.estimate(t);
+                spent += performance.now() - t0;
+                return n;
+            }
+            approx = true;
+            return Math.ceil(t.length / this.charsPerToken());
+        };
         const r = modelPath && this.ratio?.model === modelPath ? this.ratio.value : undefined;
-        if (r === undefined) return { count: (t) => this.estimate(t), counter: "estimate" };
-        return { count: (t) => Math.ceil(this.estimate(t) * r), counter: "model" };
+        const approximated = () => approx;
+        if (r === undefined) return { count: base, counter: "estimate", approximated };
+        return { count: (t) => Math.ceil(base(t) * r), counter: "model", approximated };
     }
 
-    /** cl100k_base, cached for recent texts (the pane recounts on every keystroke). */
+    /** cl100k_base, exact, cached (the pane recounts on every keystroke). */
     estimate(text: string): number {
-        if (text.length > 20_000) return countTokens(text);
-        const hit = this.cache.get(text);
+        const hit = this.cached(text);
         if (hit !== undefined) return hit;
         const n = countTokens(text);
-        if (this.cache.size > 300) this.cache.clear();
-        this.cache.set(text, n);
+        if (text.length <= LIVE_EXACT_CHARS) remember(this.short, text, n, SHORT_CACHE_ENTRIES);
+        else {
+            remember(this.long, hashOf(text), n, LONG_CACHE_ENTRIES);
+            this.measured = { chars: this.measured.chars + text.length, tokens: this.measured.tokens + n };
+        }
         return n;
+    }
+
+    /** The exact count when it is cheap: a short text (counted now if need be) or a long one counted before. */
+    private cached(text: string): number | undefined {
+        if (text.length <= LIVE_EXACT_CHARS) {
+            const hit = this.short.get(text);
+            if (hit !== undefined) return hit;
+            const n = countTokens(text);
+            remember(this.short, text, n, SHORT_CACHE_ENTRIES);
+            return n;
+        }
+        const key = hashOf(text);
+        const hit = this.long.get(key);
+        if (hit !== undefined) remember(this.long, key, hit, LONG_CACHE_ENTRIES);
+        return hit;
+    }
+
+    private charsPerToken(): number {
+        const { chars, tokens } = this.measured;
+        return tokens >= 1000 ? Math.max(1, chars / tokens) : DEFAULT_CHARS_PER_TOKEN;
     }
 
     /** Whether the model's tokenizer has been sampled for `modelPath`. */
@@ -176,6 +241,17 @@ export class TokenCounter {
         this.headerContext.clear();
         this.ratio = undefined;
     }
+}
+
+/** Keeps `key` as the newest entry of a bounded map (the oldest goes first). */
+function remember<K>(map: Map<K, number>, key: K, value: number, max: number): void {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > max) map.delete(map.keys().next().value!);
+}
+
+function hashOf(text: string): string {
+    return `${text.length}:${createHash("sha1").update(text).digest("base64")}`;
 }
 
 /** The promptsmith.codegen.contextBudgetShare setting. */

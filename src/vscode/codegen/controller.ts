@@ -7,20 +7,32 @@
 // local history → remember the turn → propose the code as a diff (ProposalManager).
 //
 // The pane's inputs, the conversation and the last run are kept in workspaceState, so a reload shows
-// the pane as it was.
+// the pane as it was (Clear History and Feedback drops the last run and the conversation too).
+//
+// "Send anyway" belongs to one blocked run: the block keeps the fingerprints of the blocking findings
+// the user saw. Sending anyway recomputes the request (target, context, earlier turns) and checks it
+// again; it is sent only when every blocking finding is one of those approved, else it is blocked again.
+// Changing the requirements or the context options withdraws the offer; a run restored after a reload
+// never offers it.
+//
+// Streamed text goes to the pane in chunks that carry their run and their offset in the answer, so the
+// pane never appends text twice or to another run. The conversation has a generation counter: a run
+// started before New Conversation (or Clear History) does not add its turn to the new conversation.
+// A Stop before the model produced any text leaves everything as it was: the previous run and its
+// preview stay, and nothing is recorded.
 import * as vscode from "vscode";
 import path from "node:path";
-import { checkInput, checkOutput, toBlockOn, type CheckFinding } from "../../core/codegen/checks.ts";
+import { blocks, checkInput, checkOutput, maskTexts, matchedTexts, toBlockOn, unapproved, type CheckFinding, type CheckPart } from "../../core/codegen/checks.ts";
 import { Conversation, toHistory } from "../../core/codegen/conversation.ts";
 import type { EditTarget } from "../../core/codegen/edit.ts";
 import { extractCode } from "../../core/codegen/extract.ts";
-import { buildCodegenPrompt, type BuiltPrompt } from "../../core/codegen/prompt.ts";
+import { buildCodegenPrompt, type BuiltPrompt, type ContextSnippet } from "../../core/codegen/prompt.ts";
 import { PromptsmithError, toPromptsmithError } from "../../core/errors.ts";
 import { normalizeSampling } from "../../core/sampling.ts";
 import type { GenerateResult } from "../../core/runner/protocol.ts";
 import type { RunRecord } from "../../core/store/records.ts";
 import {
-    CODEGEN_VIEW_ID, sanitizeInputs,
+    CODEGEN_VIEW_ID, restoreRun, sanitizeInputs,
     type BudgetView, type EditorView, type FindingView, type ModelView, type PaneInputs, type PaneState, type PlaceChoice, type RunView, type TurnView,
 } from "../../protocol/codegen.ts";
 import { localStore } from "../localData.ts";
@@ -55,11 +67,30 @@ export interface GenerateRequestOptions {
     editor?: vscode.TextEditor;
     /** Requirements instead of the pane's (they are put into the pane). */
     requirements?: string;
+    /** With sendAnyway: the blocked run the user chose to send (default: the pending block). */
+    blockedSeq?: number;
 }
 
-interface PendingBlocked {
+/** A blocked request waiting for "Send anyway". */
+interface PendingBlock {
+    /** The blocked run. */
+    seq: number;
     options: GenerateRequestOptions;
     snapshot: TargetSnapshot | undefined;
+    /** Fingerprints of the blocking findings the user saw. */
+    approved: ReadonlySet<string>;
+    /** What was checked (to log whether a request sent anyway changed since). */
+    parts: string;
+}
+
+/** What the input check saw for a request, and whether it was sent (for the tests: what is sent is what was checked). */
+export interface CheckEvent {
+    seq: number;
+    outcome: "blocked" | "sent";
+    parts: CheckPart[];
+    findings: FindingView[];
+    /** The prompt sent to the model (outcome "sent"). */
+    prompt?: { system: string; user: string; completion: string };
 }
 
 export class CodegenController implements vscode.Disposable {
@@ -74,20 +105,26 @@ export class CodegenController implements vscode.Disposable {
     private readonly conversation: Conversation;
     private seq = 0;
     private active: { seq: number; abort: AbortController; done: Promise<RunView> } | undefined;
-    private blocked: PendingBlocked | undefined;
+    private blocked: PendingBlock | undefined;
+    /** Increases when the conversation is started anew: a run adds its turn only to the conversation it started in. */
+    private conversationGen = 0;
     private lastEditor: vscode.TextEditor | undefined;
     /** The target of the last run, for planning its code again ("Show diff" after the preview was closed). */
-    private lastTarget: { snapshot?: TargetSnapshot; place: PlaceChoice; edit: boolean; language: string } | undefined;
+    private lastTarget: { snapshot?: TargetSnapshot; mode: EditTarget["mode"] } | undefined;
     private budgetValue: BudgetView | undefined;
     private budgetTimer: ReturnType<typeof setTimeout> | undefined;
     private budgetSeq = 0;
     private paneVisible = false;
+    /** Streamed text not sent to the pane yet: of run `chunkSeq`, starting at `chunkOffset` of its answer. */
     private chunkBuffer = "";
+    private chunkSeq = -1;
+    private chunkOffset = 0;
     private chunkTimer: ReturnType<typeof setTimeout> | undefined;
 
     private readonly emitters = {
         run: new vscode.EventEmitter<RunView>(),
-        chunk: new vscode.EventEmitter<{ seq: number; text: string }>(),
+        chunk: new vscode.EventEmitter<{ seq: number; offset: number; text: string }>(),
+        check: new vscode.EventEmitter<CheckEvent>(),
         budget: new vscode.EventEmitter<{ budget: BudgetView; editor?: EditorView }>(),
         turns: new vscode.EventEmitter<TurnView[]>(),
         model: new vscode.EventEmitter<ModelView>(),
@@ -97,6 +134,7 @@ export class CodegenController implements vscode.Disposable {
     };
     readonly onDidChangeRun = this.emitters.run.event;
     readonly onDidChunk = this.emitters.chunk.event;
+    readonly onDidCheck = this.emitters.check.event;
     readonly onDidChangeBudget = this.emitters.budget.event;
     readonly onDidChangeTurns = this.emitters.turns.event;
     readonly onDidChangeModel = this.emitters.model.event;
@@ -109,10 +147,10 @@ export class CodegenController implements vscode.Disposable {
         const ws = services.context.workspaceState;
         this.inputsValue = sanitizeInputs(ws.get(INPUTS_KEY));
         this.conversation = restoreConversation(ws.get(CONVERSATION_KEY));
-        const saved = ws.get<RunView>(RUN_KEY);
-        if (saved && typeof saved === "object" && typeof saved.answer === "string") {
-            // After a reload nothing is running and no preview is open.
-            this.runValue = { ...saved, status: saved.status === "streaming" ? "stopped" : saved.status, proposal: saved.proposal === "open" || saved.proposal === "conflict" ? "none" : saved.proposal };
+        // After a reload nothing is running, no preview is open and no block is pending.
+        const saved = restoreRun(ws.get(RUN_KEY));
+        if (saved) {
+            this.runValue = saved;
             this.seq = saved.seq;
         }
         this.linter = new WorkspaceLinter(services.logger);
@@ -180,6 +218,8 @@ export class CodegenController implements vscode.Disposable {
 
     /** The whole state for the pane. */
     state(): PaneState {
+        // Text still buffered goes out first (as a chunk the pane drops when this state already has it).
+        this.flushChunks();
         return {
             inputs: this.inputsValue,
             ...(this.runValue ? { run: this.runValue } : {}),
@@ -196,7 +236,12 @@ export class CodegenController implements vscode.Disposable {
 
     /** The form changed in the pane (or through the API). */
     setInputs(inputs: Partial<PaneInputs>, options: { fromPane?: boolean } = {}): void {
+        const before = this.inputsValue;
         this.inputsValue = sanitizeInputs({ ...this.inputsValue, ...inputs, include: { ...this.inputsValue.include, ...(inputs.include ?? {}) } });
+        const now = this.inputsValue;
+        if (this.blocked && (before.requirements !== now.requirements || JSON.stringify(before.include) !== JSON.stringify(now.include))) {
+            this.withdrawBlock("The requirements or the context options changed since: Generate checks them again.");
+        }
         void this.services.context.workspaceState.update(INPUTS_KEY, this.inputsValue);
         if (!options.fromPane) this.emitters.state.fire({ replaceInputs: true });
         this.scheduleBudget();
@@ -238,14 +283,15 @@ export class CodegenController implements vscode.Disposable {
     }
 
     /** Recounts the budget for the pane's inputs and the current editor (and, once, with the loaded model's tokenizer). */
-    async refreshBudget(): Promise<BudgetView | undefined> {
+    async refreshBudget(exact = false): Promise<BudgetView | undefined> {
         const seq = ++this.budgetSeq;
         try {
             const editor = this.targetEditor();
             const snapshot = editor ? snapshotTarget(editor) : undefined;
             const modelPath = await resolveSelectedModelPath().catch(() => undefined);
-            // Empty requirements still get a budget (for what the instructions take).
-            const plan = await this.plan(this.inputsValue.requirements.trim() ? this.inputsValue.requirements : "…", snapshot, this.inputsValue, undefined, modelPath);
+            // Empty requirements still get a budget (for what the instructions take). Large files that
+            // were not counted yet are estimated while typing ("live"); Generate counts exactly.
+            const plan = await this.plan(this.inputsValue.requirements.trim() ? this.inputsValue.requirements : "…", snapshot, this.inputsValue, undefined, modelPath, exact ? "exact" : "live");
             if (seq !== this.budgetSeq) return this.budgetValue;
             this.budgetValue = plan.view;
             this.emitters.budget.fire({ budget: plan.view, ...(snapshot ? { editor: editorView(editor)! } : {}) });
@@ -261,15 +307,15 @@ export class CodegenController implements vscode.Disposable {
         }
     }
 
-    private async plan(requirements: string, snapshot: TargetSnapshot | undefined, inputs: PaneInputs, edit: { code: string; instruction: string } | undefined, modelPath: string | undefined) {
+    private async plan(requirements: string, snapshot: TargetSnapshot | undefined, inputs: PaneInputs, edit: { code: string; instruction: string } | undefined, modelPath: string | undefined, mode: "exact" | "live" = "exact") {
         const language = promptLanguage(inputs.language || snapshot?.languageId);
         const { sampling } = resolveSampling(inputs.preset);
         const maxTokens = normalizeSampling(sampling).maxTokens;
         const bare = buildCodegenPrompt({ requirements, ...(language ? { language } : {}), ...(edit ? { edit } : {}) });
-        const { count, counter } = this.tokens.counterFor(modelPath);
+        const { count, counter, approximated } = this.tokens.counterFor(modelPath, mode);
         const contextSize = await this.tokens.contextSize(modelPath);
         const candidates = contextCandidates(snapshot, inputs.include, { skipSelection: !!edit });
-        const planned = planContext({ prompt: bare, candidates, conversation: this.conversation, contextSize, maxTokens, share: budgetShare(), count, counter });
+        const planned = planContext({ prompt: bare, candidates, conversation: this.conversation, contextSize, maxTokens, share: budgetShare(), count, counter, approximated });
         return { ...planned, language, sampling, sample: `${bare.system}\n${bare.user}` };
     }
 
@@ -317,6 +363,15 @@ export class CodegenController implements vscode.Disposable {
         return true;
     }
 
+    /** Stops the running request (if any) and waits until it has ended. */
+    private async stopAndWait(why: string): Promise<void> {
+        const active = this.active;
+        if (!active) return;
+        this.services.logger.info(`Code generation: stopped ${why}.`);
+        active.abort.abort();
+        await active.done;
+    }
+
     private baseRun(seq: number, options: GenerateRequestOptions, target: string): RunView {
         return {
             seq,
@@ -333,15 +388,42 @@ export class CodegenController implements vscode.Disposable {
         };
     }
 
-    private async runRequest(seq: number, abort: AbortController, options: GenerateRequestOptions): Promise<RunView> {
-        if (options.requirements !== undefined) this.setInputs({ requirements: options.requirements });
-        const inputs = this.inputsValue;
-        // A "send anyway" repeats the blocked request with its own target.
-        const repeat = options.sendAnyway && this.blocked ? this.blocked : undefined;
-        const opts: GenerateRequestOptions = repeat ? { ...repeat.options, sendAnyway: true } : options;
+    /** The pending block that a "Send anyway" of run `blockedSeq` (or of the pending one) may use. */
+    private takeBlock(options: GenerateRequestOptions): PendingBlock | undefined {
+        const b = this.blocked;
+        if (!options.sendAnyway || !b) return undefined;
+        if (options.blockedSeq !== undefined && options.blockedSeq !== b.seq) return undefined;
+        return b;
+    }
+
+    /** The blocked request's target as it is now: the same place while the document is unchanged, else its editor's current selection. */
+    private targetNow(s: TargetSnapshot | undefined): TargetSnapshot | undefined {
+        if (!s) return undefined;
+        const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === s.uri.toString());
+        if (!doc || doc.isClosed || doc.version === s.version) return s;
+        const editor = vscode.window.visibleTextEditors.find((e) => e.document === doc);
+        return editor ? snapshotTarget(editor) : s;
+    }
+
+    /** The pending block no longer matches what the pane shows: no "Send anyway" for it. */
+    private withdrawBlock(note: string): void {
+        const b = this.blocked;
         this.blocked = undefined;
+        if (b && this.runValue?.seq === b.seq && this.runValue.status === "blocked") this.updateRun({ canSendAnyway: false, blockNote: note });
+    }
+
+    private async runRequest(seq: number, abort: AbortController, options: GenerateRequestOptions): Promise<RunView> {
+        const previous = { run: this.runValue, block: this.blocked };
+        const conversationGen = this.conversationGen;
+        if (options.requirements !== undefined) this.setInputs({ requirements: options.requirements });
+        // "Send anyway" repeats the blocked request (its target and options), recomputed and checked again.
+        const pending = this.takeBlock(options);
+        if (options.sendAnyway && !pending) this.services.logger.info("Code generation: Send anyway without a pending block: the input is checked as for Generate.");
+        this.blocked = undefined;
+        const opts: GenerateRequestOptions = pending ? pending.options : { ...(options.place ? { place: options.place } : {}), ...(options.edit ? { edit: options.edit } : {}), ...(options.editor ? { editor: options.editor } : {}) };
+        const inputs = this.inputsValue;
         let snapshot: TargetSnapshot | undefined;
-        if (repeat) snapshot = repeat.snapshot;
+        if (pending) snapshot = this.targetNow(pending.snapshot);
         else {
             const editor = opts.editor ?? this.targetEditor();
             snapshot = editor ? snapshotTarget(editor) : undefined;
@@ -375,7 +457,7 @@ export class CodegenController implements vscode.Disposable {
         }
         let planned: Awaited<ReturnType<CodegenController["plan"]>>;
         try {
-            planned = await this.plan(requirements, snapshot, inputs, edit, modelPath);
+            planned = await this.plan(requirements, snapshot, inputs, edit, modelPath, "exact");
         } catch (e) {
             const err = toPromptsmithError(e, { code: "INTERNAL" });
             return this.setRun({ ...base, status: "error", error: { code: err.code, message: err.message, ...(err.fix ? { fix: err.fix } : {}) } });
@@ -383,26 +465,36 @@ export class CodegenController implements vscode.Disposable {
         const language = planned.language;
         base.language = language;
 
-        // Input check: the requirements, the code to edit and the included context.
+        // Input check: the requirements, the code to edit, the included context and the earlier turns
+        // the prompt repeats (everything that reaches the model).
         const folder = (snapshot ? vscode.workspace.getWorkspaceFolder(snapshot.uri) : undefined) ?? vscode.workspace.workspaceFolders?.[0];
         const linter = await this.linter.get(folder?.uri.fsPath);
+        if (abort.signal.aborted) return this.stoppedBeforeStart(previous, base);
         const blockOn = toBlockOn(vscode.workspace.getConfiguration("promptsmith.codegen").get("blockOn"));
-        const parts = [
+        const turns = planned.conversation.turns;
+        const parts: CheckPart[] = [
             { source: edit ? "Instruction" : "Requirements", text: requirements },
             ...(edit ? [{ source: `Selection in ${snapshot!.label}`, text: edit.code }] : []),
             ...planned.packed.snippets.map((s) => ({ source: s.label, text: s.code })),
+            ...turns.flatMap((t, i) => [{ source: `Earlier request ${i + 1}`, text: t.requirements }, { source: `Earlier answer ${i + 1}`, text: t.answer }]),
         ];
         const input = checkInput(linter, parts, blockOn);
         const inputFindings = input.findings.map(findingView);
-        if (input.blocked && !opts.sendAnyway) {
-            this.blocked = { options: opts, snapshot };
-            this.services.logger.info(`Code generation blocked by the input check: ${input.findings.map((f) => `${f.source}: ${f.ruleId}`).join(", ")}`);
-            return this.setRun({ ...base, status: "blocked", inputFindings });
+        const partsKey = JSON.stringify(parts);
+        if (input.blocked) {
+            const fresh = pending ? unapproved(input, blockOn, pending.approved) : input.findings.filter((f) => blocks(f, blockOn));
+            if (fresh.length > 0) {
+                this.blocked = { seq, options: opts, snapshot, approved: new Set(input.findings.filter((f) => blocks(f, blockOn)).map((f) => f.fingerprint)), parts: partsKey };
+                this.services.logger.info(`Code generation blocked by the input check: ${input.findings.map((f) => `${f.source}: ${f.ruleId}`).join(", ")}`);
+                this.emitters.check.fire({ seq, outcome: "blocked", parts, findings: inputFindings });
+                const again = pending ? `Checked again before sending: ${fresh.length === 1 ? "a finding" : `${fresh.length} findings`} you had not seen (${[...new Set(fresh.map((f) => `${f.source}: ${f.ruleId}`))].join(", ")}).` : undefined;
+                return this.setRun({ ...base, status: "blocked", inputFindings, canSendAnyway: true, ...(again ? { blockNote: again } : {}) });
+            }
+            this.services.logger.info(`Code generation sent anyway despite ${input.findings.length} input finding(s)${pending && pending.parts !== partsKey ? " (the request changed since it was blocked; no new blocking finding)" : ""}.`);
         }
-        if (input.blocked) this.services.logger.info(`Code generation sent anyway despite ${input.findings.length} input finding(s).`);
 
         // The prompt, with the turns and the context that fit.
-        const history = toHistory(planned.conversation.turns);
+        const history = toHistory(turns);
         const prompt: BuiltPrompt = buildCodegenPrompt({
             requirements,
             ...(language ? { language } : {}),
@@ -411,11 +503,10 @@ export class CodegenController implements vscode.Disposable {
             ...(edit ? { edit } : {}),
         });
         const { sampling } = planned;
-        this.lastTarget = { ...(snapshot ? { snapshot } : {}), place, edit: !!edit, language: inputs.language || snapshot?.languageId || "" };
-        await this.proposals.discard("new request");
         this.setRun({ ...base, status: "streaming", inputFindings });
+        this.emitters.check.fire({ seq, outcome: "sent", parts, findings: inputFindings, prompt: { system: prompt.system, user: prompt.user, completion: prompt.completion } });
         this.services.logger.info(
-            `Code generation: ${path.basename(modelPath)}, ${language || "any language"}, target ${mode}, context ${planned.view.used}/${planned.view.budget} tokens (${planned.packed.snippets.length} snippets, ${planned.conversation.turns.length} earlier turns)`,
+            `Code generation: ${path.basename(modelPath)}, ${language || "any language"}, target ${mode}, context ${planned.view.used}/${planned.view.budget} tokens (${planned.packed.snippets.length} snippets, ${turns.length} earlier turns)`,
         );
 
         let answer = "";
@@ -423,11 +514,14 @@ export class CodegenController implements vscode.Disposable {
         let failure: PromptsmithError | undefined;
         const started = Date.now();
         try {
+            if (abort.signal.aborted) throw new PromptsmithError({ code: "ABORTED", message: "Stopped before the model was asked." });
             result = await generateWithModel(
                 { modelPath, prompt: { system: prompt.system, user: prompt.user, completion: prompt.completion, mode: "auto" }, sampling },
                 {
                     signal: abort.signal,
                     onText: (t) => {
+                        // The previous proposal goes once this run has an answer (a Stop before that keeps it).
+                        if (answer === "" && t) void this.proposals.discard("new request");
                         answer += t;
                         this.pushChunk(seq, t);
                     },
@@ -439,6 +533,8 @@ export class CodegenController implements vscode.Disposable {
         this.flushChunks();
         const text = result?.text ?? answer;
         const stopped = result?.stopReason === "abort" || failure?.code === "ABORTED";
+        if (stopped && text === "") return this.stoppedBeforeStart(previous, base);
+        await this.proposals.discard("new request");
         const full = result?.mode === "completion" ? prompt.responsePrefix + text : text;
         const extracted = text.trim() ? extractCode(full, language ? { language } : {}) : undefined;
         const output = text.trim() ? checkOutput(linter, text, "answer") : undefined;
@@ -457,45 +553,76 @@ export class CodegenController implements vscode.Disposable {
             ...(failure && !stopped ? { error: { code: failure.code, message: failure.message, ...(failure.fix ? { fix: failure.fix } : {}) } } : {}),
         };
         if (failure && !stopped) this.services.logger.warn(`Code generation failed after ${Date.now() - started} ms: [${failure.code}] ${failure.message}`);
+        this.lastTarget = { ...(snapshot ? { snapshot } : {}), mode };
 
-        // Every run is recorded (done, stopped, error), with the output check's findings.
-        const record = await this.record({ modelPath, prompt, requirements, language, sampling, result, text, code: extracted?.code, output, failure: stopped ? undefined : failure, stopped });
+        // Every run that reached the model is recorded (done, stopped, error), with the output check's
+        // findings; the stored request names the context instead of holding it, and secrets are masked.
+        const secrets = matchedTexts(parts, input.findings);
+        const record = await this.record({
+            modelPath, prompt, stored: storedPrompt(prompt, { requirements, language, snippets: planned.packed.snippets, history, edit }), secrets,
+            requirements, language, sampling, result, text, code: extracted?.code, output, failure: stopped ? undefined : failure, stopped,
+        });
         if (record) run = { ...run, runId: record.id };
 
         if (run.status === "done") {
-            // A turn keeps the code answered (what a follow-up prompt shows), or the text when there was no code.
-            this.conversation.add({ requirements, ...(run.language ? { language: run.language } : {}), answer: run.code || text, at: Date.now() });
-            void this.services.context.workspaceState.update(CONVERSATION_KEY, this.conversation.toJSON());
-            this.emitters.turns.fire(this.turnViews());
+            if (conversationGen === this.conversationGen) {
+                // A turn keeps the code answered (what a follow-up prompt shows), or the text when there was no code.
+                this.conversation.add({ requirements, ...(run.language ? { language: run.language } : {}), answer: run.code || text, at: Date.now() });
+                void this.services.context.workspaceState.update(CONVERSATION_KEY, this.conversation.toJSON());
+                this.emitters.turns.fire(this.turnViews());
+            } else {
+                this.services.logger.info("Code generation: the conversation was started anew during the run; its turn is not added.");
+            }
         }
         this.setRun(run);
 
         // The diff preview of a finished answer (a stopped one can be previewed from the pane).
         if (run.status === "done" && run.code) await this.propose(run, snapshot, mode, editor);
-        return this.runValue ?? run;
+        return this.runValue?.seq === seq ? this.runValue : run;
+    }
+
+    /**
+     * A Stop before the model produced any text: nothing happened. The pane shows the previous run again
+     * (its preview, if any, is still open) and nothing is recorded. Resolves with the stopped run.
+     */
+    private stoppedBeforeStart(previous: { run: RunView | undefined; block: PendingBlock | undefined }, base: RunView): RunView {
+        const stopped: RunView = { ...base, status: "stopped", stopReason: "abort" };
+        this.services.logger.info("Code generation: stopped before the model answered; nothing was recorded.");
+        void vscode.window.setStatusBarMessage("$(debug-stop) Promptsmith: stopped before the model answered; nothing was recorded.", 5000);
+        const run = previous.run;
+        if (!run) {
+            this.setRun(stopped);
+            return stopped;
+        }
+        this.blocked = previous.block;
+        const p = this.proposals.current;
+        const proposal = p && p.runSeq === run.seq ? p.status : run.proposal === "open" || run.proposal === "conflict" ? "none" : run.proposal;
+        this.setRun({ ...run, proposal });
+        return stopped;
     }
 
     private async record(o: {
-        modelPath: string; prompt: BuiltPrompt; requirements: string; language: string; sampling: ReturnType<typeof resolveSampling>["sampling"];
+        modelPath: string; prompt: BuiltPrompt; stored: BuiltPrompt; secrets: string[]; requirements: string; language: string; sampling: ReturnType<typeof resolveSampling>["sampling"];
         result: GenerateResult | undefined; text: string; code: string | undefined; output: ReturnType<typeof checkOutput> | undefined; failure: PromptsmithError | undefined; stopped: boolean;
     }): Promise<RunRecord | undefined> {
         const r = o.result;
         const findings = (o.output?.findings ?? []).map((f) => ({ ruleId: f.ruleId, severity: f.severity }));
+        const mask = (t: string): string => maskTexts(t, o.secrets);
         try {
             return await localStore(this.services).addRun({
                 kind: "codegen",
                 model: path.basename(o.modelPath),
                 modelPath: o.modelPath,
                 request: {
-                    system: r?.mode === "completion" ? undefined : o.prompt.system,
-                    user: r?.mode === "completion" ? o.prompt.completion : o.prompt.user,
-                    requirements: o.requirements,
+                    system: r?.mode === "completion" ? undefined : mask(o.stored.system),
+                    user: mask(r?.mode === "completion" ? o.stored.completion : o.stored.user),
+                    requirements: mask(o.requirements),
                     ...(o.language ? { language: o.language } : {}),
                 },
                 sampling: o.sampling,
                 ...(r?.seed !== undefined ? { seed: r.seed } : {}),
-                output: o.text,
-                ...(o.code ? { code: o.code } : {}),
+                output: mask(o.text),
+                ...(o.code ? { code: mask(o.code) } : {}),
                 stopReason: o.failure ? "error" : o.stopped ? "abort" : r?.stopReason ?? "abort",
                 ...(o.failure ? { error: `[${o.failure.code}] ${o.failure.message}` } : {}),
                 ...(r ? {
@@ -525,6 +652,7 @@ export class CodegenController implements vscode.Disposable {
             : {
                 mode,
                 uri: snapshot.uri.toString(),
+                // The text as it was when the request started; propose() re-bases it onto the live document.
                 documentText: snapshot.text,
                 version: snapshot.version,
                 start: mode === "insert" ? snapshot.cursor : snapshot.start,
@@ -542,22 +670,33 @@ export class CodegenController implements vscode.Disposable {
         }
     }
 
-    /** "Show diff": the open proposal again, or the last run's code planned against the target as it is now. */
+    /**
+     * "Show diff": the open proposal again, or the last run's code planned again at the place it was
+     * generated for (its document opened by URI when no editor shows it, the place found again in the
+     * current text). A run reopened from the history goes to the current editor's selection.
+     */
     async showDiff(): Promise<boolean> {
         if (await this.proposals.showDiff()) return true;
         const run = this.runValue;
         if (!run?.code || (run.status !== "done" && run.status !== "stopped")) return false;
         const t = this.lastTarget;
-        const editor = t?.snapshot ? vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === t.snapshot!.uri.toString()) : this.targetEditor();
+        if (t) {
+            const editor = t.snapshot ? vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === t.snapshot!.uri.toString()) : undefined;
+            await this.propose(run, t.snapshot, t.mode, editor);
+            return true;
+        }
+        const editor = this.targetEditor();
         const current = editor && !editor.document.isClosed ? snapshotTarget(editor) : undefined;
-        const place = t?.place ?? this.inputsValue.place;
-        const mode: EditTarget["mode"] = t?.edit && current && current.end > current.start ? "replace" : place === "newFile" || !current ? "newFile" : current.end > current.start ? "replace" : "insert";
+        const place = this.inputsValue.place;
+        const mode: EditTarget["mode"] = place === "newFile" || !current ? "newFile" : current.end > current.start ? "replace" : "insert";
         this.updateRun({ target: describeTarget(mode, current, this.inputsValue.language) });
         await this.propose(this.runValue!, current, mode, editor);
         return true;
     }
 
-    async accept(options: { confirmReplan?: () => Thenable<boolean> } = {}): Promise<AcceptResult> {
+    /** Accept (`uri`: the command's argument; when it is a URI, it must name the current proposal). */
+    async accept(options: { confirmReplan?: () => Thenable<boolean>; uri?: unknown } = {}): Promise<AcceptResult> {
+        if (!this.proposals.isCurrent(options.uri)) return { status: "none", message: "That preview is not the current proposal." };
         const p = this.proposals.current;
         const result = await this.proposals.accept(options);
         if (result.status === "accepted" && p && result.uri && result.range) {
@@ -567,6 +706,8 @@ export class CodegenController implements vscode.Disposable {
                 const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === result.uri!.toString());
                 await this.corrections.track(runId, result.uri, result.range.start, result.range.end, doc?.getText().slice(result.range.start, result.range.end) ?? "");
             }
+        } else if (result.status === "cancelled") {
+            // A second Accept while the first applies: nothing to say.
         } else if (result.message && result.status !== "none") {
             void vscode.window.showWarningMessage(result.message);
         } else if (result.status === "none") {
@@ -575,20 +716,24 @@ export class CodegenController implements vscode.Disposable {
         return result;
     }
 
-    async reject(): Promise<boolean> {
+    /** Reject (`uri` as for accept). */
+    async reject(uri?: unknown): Promise<boolean> {
+        if (!this.proposals.isCurrent(uri)) return false;
         return this.proposals.reject();
     }
 
     newConversation(): void {
         this.conversation.clear();
+        this.conversationGen++;
         void this.services.context.workspaceState.update(CONVERSATION_KEY, this.conversation.toJSON());
         this.emitters.turns.fire([]);
         this.scheduleBudget(0);
         this.services.logger.info("Code generation: new conversation.");
     }
 
-    /** Shows a past code generation run in the pane (its requirements in the form, its answer as the result). */
+    /** Shows a past code generation run in the pane (its requirements in the form, its answer as the result). A running generation is stopped first. */
     async reopen(record: RunRecord): Promise<void> {
+        await this.stopAndWait("to reopen a past request");
         const language = record.request.language ? vscodeLanguage(record.request.language) : "";
         this.setInputs({
             requirements: record.request.requirements ?? record.request.user,
@@ -597,6 +742,7 @@ export class CodegenController implements vscode.Disposable {
         const fb = await localStore(this.services).feedbackFor(record.id).catch(() => undefined);
         const seq = ++this.seq;
         this.lastTarget = undefined;
+        this.blocked = undefined;
         await this.proposals.discard("reopened");
         this.setRun({
             seq,
@@ -619,6 +765,31 @@ export class CodegenController implements vscode.Disposable {
         });
         this.emitters.state.fire({ replaceInputs: true });
         this.emitters.reveal.fire({ preserveFocus: false });
+    }
+
+    /**
+     * The history was cleared: the copies kept for the pane go too (the last run and the conversation in
+     * workspaceState, the pane's own copy) and the accepted code is no longer followed for corrections.
+     * Clearing only the feedback forgets the last run's rating and correction.
+     */
+    async historyCleared(what: "all" | "runs" | "feedback"): Promise<void> {
+        if (what === "feedback") {
+            if (this.runValue?.rating || this.runValue?.corrected) this.updateRun({ rating: undefined, corrected: undefined });
+            return;
+        }
+        await this.stopAndWait("because the history was cleared");
+        this.corrections.forget();
+        this.runValue = undefined;
+        this.lastTarget = undefined;
+        this.blocked = undefined;
+        this.conversation.clear();
+        this.conversationGen++;
+        const ws = this.services.context.workspaceState;
+        await Promise.all([ws.update(RUN_KEY, undefined), ws.update(CONVERSATION_KEY, undefined)]);
+        this.emitters.turns.fire([]);
+        this.emitters.state.fire({ replaceInputs: false });
+        this.scheduleBudget(0);
+        this.services.logger.info(`Code generation: the last run and the conversation were forgotten with the history (${what}).`);
     }
 
     // ---- feedback ----
@@ -667,19 +838,26 @@ export class CodegenController implements vscode.Disposable {
     }
 
     private pushChunk(seq: number, text: string): void {
-        if (!this.runValue || this.runValue.seq !== seq) return;
+        if (!this.runValue || this.runValue.seq !== seq || !text) return;
+        if (this.chunkSeq !== seq || !this.chunkBuffer) {
+            // A new buffer starts where the answer ends now (text of another run is never carried over).
+            this.chunkSeq = seq;
+            this.chunkBuffer = "";
+            this.chunkOffset = this.runValue.answer.length;
+        }
         this.runValue = { ...this.runValue, answer: this.runValue.answer + text };
         this.chunkBuffer += text;
         if (!this.chunkTimer) this.chunkTimer = setTimeout(() => this.flushChunks(), CHUNK_MS);
     }
 
+    /** Sends the buffered text (only while its run is still the one shown). */
     private flushChunks(): void {
         if (this.chunkTimer) clearTimeout(this.chunkTimer);
         this.chunkTimer = undefined;
-        if (!this.chunkBuffer || !this.runValue) return;
         const text = this.chunkBuffer;
         this.chunkBuffer = "";
-        this.emitters.chunk.fire({ seq: this.runValue.seq, text });
+        if (!text || this.runValue?.seq !== this.chunkSeq) return;
+        this.emitters.chunk.fire({ seq: this.chunkSeq, offset: this.chunkOffset, text });
     }
 
     private setGenerating(on: boolean): void {
@@ -707,6 +885,21 @@ function restoreConversation(saved: unknown): Conversation {
     } catch {
         return new Conversation([], MAX_TURNS);
     }
+}
+
+/**
+ * The prompt as the history stores it: the context files named, not copied (the requirements, the
+ * earlier turns and the code to edit stay; secrets are masked by the caller).
+ */
+function storedPrompt(sent: BuiltPrompt, o: { requirements: string; language: string; snippets: readonly (ContextSnippet & { tokens: number })[]; history: ReturnType<typeof toHistory>; edit: { code: string; instruction: string } | undefined }): BuiltPrompt {
+    if (o.snippets.length === 0) return sent;
+    return buildCodegenPrompt({
+        requirements: o.requirements,
+        ...(o.language ? { language: o.language } : {}),
+        context: o.snippets.map((s) => ({ label: s.label, code: `(not stored in the history: ${s.tokens} tokens of ${s.label} were sent)`, ...(s.language ? { language: s.language } : {}) })),
+        ...(o.history.length ? { history: o.history } : {}),
+        ...(o.edit ? { edit: o.edit } : {}),
+    });
 }
 
 function findingView(f: CheckFinding): FindingView {

@@ -90,6 +90,12 @@ export class CorrectionTracker implements vscode.Disposable {
         if (this.tracked === t) this.tracked = undefined;
     }
 
+    /** Stops following without storing anything (the history was cleared). */
+    forget(): void {
+        if (this.tracked) clearTimeout(this.tracked.timer);
+        this.tracked = undefined;
+    }
+
     private timer(): ReturnType<typeof setTimeout> {
         const t = setTimeout(() => void this.stop(), TRACK_MS);
         t.unref?.();

@@ -5,8 +5,9 @@ import * as vscode from "vscode";
 import { CODEGEN_VIEW_ID, type PaneInputs, type PaneState, type RunView } from "../../protocol/codegen.ts";
 import { localStore, type LocalStore } from "../localData.ts";
 import type { Services } from "../services.ts";
-import { registerHistory } from "../history.ts";
-import { CodegenController, type GenerateRequestOptions } from "./controller.ts";
+import { clearHistoryNow, exportHistoryTo, registerHistory, type ClearWhat, type ExportFormat, type HistoryHandlers } from "../history.ts";
+import { CodegenController, type CheckEvent, type GenerateRequestOptions } from "./controller.ts";
+import { isTargetEditor } from "./gather.ts";
 import { RequirementsView } from "./pane.ts";
 import type { AcceptResult } from "./proposal.ts";
 
@@ -15,20 +16,24 @@ export interface CodegenApi {
     state(): PaneState;
     /** Sets the pane's inputs as if typed. */
     setInputs(inputs: Partial<PaneInputs>): void;
-    /** Runs a request as the pane's Generate does; resolves when it ended. */
-    generate(options?: Pick<GenerateRequestOptions, "place" | "sendAnyway" | "requirements">): Promise<RunView>;
+    /** Runs a request as the pane's Generate (or Send anyway) does; resolves when it ended. */
+    generate(options?: Pick<GenerateRequestOptions, "place" | "sendAnyway" | "requirements" | "blockedSeq">): Promise<RunView>;
     stop(): boolean;
     readonly generating: boolean;
-    /** Streamed text, as the pane receives it. */
-    onDidChunk: vscode.Event<{ seq: number; text: string }>;
+    /** Streamed text, as the pane receives it (`offset`: the answer's length before it). */
+    onDidChunk: vscode.Event<{ seq: number; offset: number; text: string }>;
     onDidChangeRun: vscode.Event<RunView>;
+    /** The input check of each request: what was checked, and whether (and which prompt) was sent. */
+    onDidCheck: vscode.Event<CheckEvent>;
     /** The open proposal: its documents and the text the target will hold after Accept. */
     proposal(): { right: vscode.Uri; left: vscode.Uri; after: string; mode: string; targetUri?: string; status: string; note?: string } | undefined;
     /** Accept; `replan` answers the question asked when the target changed where the code goes (default: ask). */
     accept(options?: { replan?: boolean }): Promise<AcceptResult>;
     reject(): Promise<boolean>;
-    /** Recounts the live budget now. */
-    refreshBudget(): Promise<PaneState["budget"]>;
+    /** The pane's Show diff. */
+    showDiff(): Promise<boolean>;
+    /** Recounts the live budget now (`exact`: as Generate counts, no estimate for large files). */
+    refreshBudget(options?: { exact?: boolean }): Promise<PaneState["budget"]>;
     /** The range of accepted code followed for corrections. */
     trackedCorrection(): { runId: string; uri: string; start: number; end: number } | undefined;
     /** Stores a pending correction from edits of accepted code now. */
@@ -44,6 +49,10 @@ export interface CodegenApi {
     paneReady(): boolean;
     /** Content-Security-Policy violations the pane reported. */
     cspViolations(): readonly string[];
+    /** Export History and Feedback without its questions (the command asks for the format and the file). */
+    exportHistory(format: ExportFormat, file: string): Promise<void>;
+    /** Clear History and Feedback without its questions (the command always asks). */
+    clearHistory(what: ClearWhat): Promise<void>;
 }
 
 export function registerCodegen(services: Services): CodegenApi {
@@ -70,7 +79,9 @@ export function registerCodegen(services: Services): CodegenApi {
         cmd("promptsmith.codegen.generate", (arg?: unknown) => generateCommand(undefined, arg)),
         cmd("promptsmith.codegen.generateIntoNewFile", (arg?: unknown) => generateCommand("newFile", arg)),
         cmd("promptsmith.codegen.editSelection", async (arg?: unknown) => {
-            const editor = vscode.window.activeTextEditor ?? controller.targetEditor();
+            // Never the Output panel, a read-only document or a proposal: the editor code can go into.
+            const active = vscode.window.activeTextEditor;
+            const editor = isTargetEditor(active) ? active : controller.targetEditor();
             if (!editor || editor.selection.isEmpty) {
                 void vscode.window.showInformationMessage("Select the code to change first, then run Edit Selection with Instruction.");
                 return undefined;
@@ -88,11 +99,13 @@ export function registerCodegen(services: Services): CodegenApi {
             return controller.generate({ edit: { instruction: instruction.trim() }, editor });
         }),
         cmd("promptsmith.codegen.stop", () => controller.stop()),
-        cmd("promptsmith.codegen.accept", () => controller.accept()),
-        cmd("promptsmith.codegen.reject", () => controller.reject()),
+        // From the diff's title bar the argument is the preview's URI: it must be the current proposal's.
+        cmd("promptsmith.codegen.accept", (uri?: unknown) => controller.accept({ uri })),
+        cmd("promptsmith.codegen.reject", (uri?: unknown) => controller.reject(uri)),
         cmd("promptsmith.codegen.newConversation", () => controller.newConversation()),
     );
-    registerHistory(services, { reopen: (record) => controller.reopen(record) });
+    const history: HistoryHandlers = { reopen: (record) => controller.reopen(record), cleared: (what) => controller.historyCleared(what) };
+    registerHistory(services, history);
 
     return {
         state: () => controller.state(),
@@ -104,6 +117,7 @@ export function registerCodegen(services: Services): CodegenApi {
         },
         onDidChunk: controller.onDidChunk,
         onDidChangeRun: controller.onDidChangeRun,
+        onDidCheck: controller.onDidCheck,
         proposal: () => {
             const p = controller.proposals.current;
             if (!p || (p.status !== "open" && p.status !== "conflict")) return undefined;
@@ -111,7 +125,8 @@ export function registerCodegen(services: Services): CodegenApi {
         },
         accept: (options = {}) => controller.accept(options.replan === undefined ? {} : { confirmReplan: () => Promise.resolve(options.replan!) }),
         reject: () => controller.reject(),
-        refreshBudget: () => controller.refreshBudget(),
+        showDiff: () => controller.showDiff(),
+        refreshBudget: (options = {}) => controller.refreshBudget(!!options.exact),
         trackedCorrection: () => controller.corrections.current,
         flushCorrection: () => controller.corrections.flush(),
         rate: (runId, rating) => controller.rate(runId, rating),
@@ -120,5 +135,7 @@ export function registerCodegen(services: Services): CodegenApi {
         store: () => localStore(services),
         paneReady: () => pane.isReady,
         cspViolations: () => pane.cspViolations,
+        exportHistory: (format, file) => exportHistoryTo(services, format, file),
+        clearHistory: (what) => clearHistoryNow(services, history, what),
     };
 }

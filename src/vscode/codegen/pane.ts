@@ -2,9 +2,12 @@
 // controller's state and passes the user's actions to it. The page (webview/codegen/main.ts) says
 // "ready" before anything is sent; the view is not kept alive while hidden: its state comes back from
 // the page's own saved state and this "state" answer.
+//
+// Every message from the page is checked field by field (parseCodegenToHost) before it is acted on;
+// one that does not pass is logged and dropped.
 import * as vscode from "vscode";
 import {
-    CODEGEN_TO_HOST_TYPES, CODEGEN_VIEW_ID, sanitizeInputs,
+    CODEGEN_TO_HOST_TYPES, CODEGEN_VIEW_ID, PANE_COMMANDS, parseCodegenToHost,
     type CodegenToHost, type CodegenToView,
 } from "../../protocol/codegen.ts";
 import type { Services } from "../services.ts";
@@ -32,7 +35,7 @@ export class RequirementsView implements vscode.WebviewViewProvider, vscode.Disp
         this.disposables.push(
             this.readyEmitter,
             c.onDidChangeRun((run) => this.post({ type: "run", run, generating: c.generating })),
-            c.onDidChunk((ch) => this.post({ type: "chunk", seq: ch.seq, text: ch.text })),
+            c.onDidChunk((ch) => this.post({ type: "chunk", seq: ch.seq, offset: ch.offset, text: ch.text })),
             c.onDidChangeBudget((b) => this.post({ type: "budget", budget: b.budget, ...(b.editor ? { editor: b.editor } : {}) })),
             c.onDidChangeTurns((turns) => this.post({ type: "turns", turns })),
             c.onDidChangeModel((model) => this.post({ type: "model", model })),
@@ -65,36 +68,44 @@ export class RequirementsView implements vscode.WebviewViewProvider, vscode.Disp
         });
         this.channel = channel;
         const c = this.controller;
+        /** A handler that gets the checked copy of the message, or logs and drops it. */
+        const checked = <T extends CodegenToHost["type"]>(handler: (m: Extract<CodegenToHost, { type: T }>) => unknown) => async (raw: Extract<CodegenToHost, { type: T }>): Promise<void> => {
+            const m = parseCodegenToHost(raw);
+            if (!m || m.type !== raw.type) {
+                this.services.logger.warn(`Requirements pane: dropped a malformed "${String(raw.type)}" message.`);
+                return;
+            }
+            await handler(m as Extract<CodegenToHost, { type: T }>);
+        };
         channel
-            .on("ready", () => {
+            .on("ready", checked(() => {
                 this.ready = true;
                 void channel.post({ type: "state", state: c.state(), replaceInputs: true });
                 c.setPaneVisible(view.visible);
                 this.readyEmitter.fire();
-            })
-            .on("inputs", (m) => c.setInputs(sanitizeInputs(m.inputs), { fromPane: true }))
-            .on("generate", async (m) => {
-                await c.generate({ ...(m.place ? { place: m.place } : {}), ...(m.sendAnyway ? { sendAnyway: true } : {}) });
-            })
-            .on("stop", () => void c.stop())
-            .on("showDiff", async () => {
+            }))
+            .on("inputs", checked<"inputs">((m) => c.setInputs(m.inputs, { fromPane: true })))
+            .on("generate", checked<"generate">(async (m) => {
+                await c.generate({ ...(m.place ? { place: m.place } : {}), ...(m.sendAnyway ? { sendAnyway: true } : {}), ...(m.blockedSeq !== undefined ? { blockedSeq: m.blockedSeq } : {}) });
+            }))
+            .on("stop", checked(() => void c.stop()))
+            .on("showDiff", checked(async () => {
                 if (!(await c.showDiff())) void vscode.window.showInformationMessage("There is no generated code to show.");
-            })
-            .on("accept", async () => void (await c.accept()))
-            .on("reject", async () => void (await c.reject()))
-            .on("rate", (m) => c.rate(m.runId, m.rating === "down" ? "down" : "up"))
-            .on("correct", (m) => c.correct(m.runId, String(m.code)))
-            .on("newConversation", () => c.newConversation())
-            .on("command", async (m) => {
-                const command = { selectModel: "promptsmith.selectModel", openHistory: "promptsmith.history.open", exportHistory: "promptsmith.history.export" }[m.command];
-                if (command) await vscode.commands.executeCommand(command);
-            })
-            .on("cspViolation", (m) => {
+            }))
+            .on("accept", checked(async () => void (await c.accept())))
+            .on("reject", checked(async () => void (await c.reject())))
+            .on("rate", checked<"rate">((m) => c.rate(m.runId, m.rating)))
+            .on("correct", checked<"correct">((m) => c.correct(m.runId, m.code)))
+            .on("newConversation", checked(() => c.newConversation()))
+            .on("command", checked<"command">(async (m) => {
+                if (Object.hasOwn(PANE_COMMANDS, m.command)) await vscode.commands.executeCommand(PANE_COMMANDS[m.command]);
+            }))
+            .on("cspViolation", checked<"cspViolation">((m) => {
                 const line = `${m.directive} blocked ${m.blocked}${m.sample ? ` (${m.sample})` : ""}`;
                 this.cspViolations.push(line);
                 this.services.logger.warn(`Requirements pane: Content-Security-Policy violation: ${line}`);
-            })
-            .on("error", (m) => this.services.logger.error(`Requirements pane script error: ${m.message}`));
+            }))
+            .on("error", checked<"error">((m) => this.services.logger.error(`Requirements pane script error: ${m.message}`)));
         this.viewDisposables.push(
             channel,
             view.onDidChangeVisibility(() => c.setPaneVisible(view.visible)),

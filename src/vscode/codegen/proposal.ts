@@ -7,7 +7,15 @@
 // re-bases the proposal (rebaseEdit finds the same place again by its anchor) and the right side
 // follows; when the place cannot be found again the proposal is in conflict and Accept asks before
 // re-planning against the current text. Nothing is ever written to a place the preview did not show.
+//
+// The code is planned against the target as it was when the request started; when the document was
+// edited while the model generated, the plan is re-based onto the live document before the preview
+// opens (with a note), or the proposal starts in conflict (no preview of a stale text is shown).
+// Closing the preview's tab rejects the proposal (Show diff in the pane plans it again), so Accept can
+// never apply something that is no longer on screen. Proposal documents are named per window session
+// (a random part), so a preview restored from another session never shows this session's text.
 import * as vscode from "vscode";
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { planEdit, rebaseEdit, type EditTarget, type PlannedEdit } from "../../core/codegen/edit.ts";
 import type { Logger } from "../../core/logger.ts";
@@ -29,6 +37,8 @@ export interface Proposal {
     label: string;
     status: ProposalStatus;
     note?: string;
+    /** The diff preview has been opened (Accept never writes what was not previewed). */
+    shown: boolean;
 }
 
 export interface AcceptResult {
@@ -48,10 +58,9 @@ class ProposalDocuments implements vscode.TextDocumentContentProvider, vscode.Di
     readonly onDidChange = this.emitter.event;
 
     set(uri: vscode.Uri, text: string): void {
-        const key = uri.toString();
-        const changed = this.texts.has(key) && this.texts.get(key) !== text;
-        this.texts.set(key, text);
-        if (changed) this.emitter.fire(uri);
+        this.texts.set(uri.toString(), text);
+        // Always: a document VS Code still holds under this name must show this text.
+        this.emitter.fire(uri);
     }
 
     delete(uri: vscode.Uri): void {
@@ -80,6 +89,8 @@ export class ProposalManager implements vscode.Disposable {
     private nextId = 1;
     private rebaseTimer: ReturnType<typeof setTimeout> | undefined;
     private accepting = false;
+    /** Distinguishes this window session's proposal documents from any other's. */
+    private readonly session = randomUUID().slice(0, 8);
 
     constructor(private readonly logger: Logger) {
         this.disposables.push(
@@ -93,6 +104,12 @@ export class ProposalManager implements vscode.Disposable {
                 if (this.rebaseTimer) clearTimeout(this.rebaseTimer);
                 this.rebaseTimer = setTimeout(() => this.followTarget(e.document), 120);
             }),
+            vscode.window.tabGroups.onDidChangeTabs((e) => {
+                const p = this.currentProposal;
+                if (!p || this.accepting || (p.status !== "open" && p.status !== "conflict") || !e.closed.some((t) => showsProposal(t, p))) return;
+                // A tab moved to another group is closed and opened again: decide once the tabs settled.
+                setTimeout(() => void this.previewClosed(p), 50);
+            }),
         );
         void vscode.commands.executeCommand("setContext", CONTEXT_KEY, false);
     }
@@ -101,28 +118,64 @@ export class ProposalManager implements vscode.Disposable {
         return this.currentProposal;
     }
 
-    /** Plans the edit and opens the diff preview. Replaces any earlier proposal (its preview is closed). */
+    /**
+     * Plans the edit and opens the diff preview. Replaces any earlier proposal (its preview is closed).
+     * `target` is the document as it was when the request started: when it changed since, the plan is
+     * re-based onto the live document first, or the proposal starts in conflict without a preview.
+     */
     async propose(target: EditTarget, code: string, info: { runSeq: number; runId?: string; label: string }): Promise<Proposal> {
         await this.discard("replaced");
-        const plan = planEdit(target, code);
+        let plan = planEdit(target, code);
+        let status: ProposalStatus = "open";
+        let note: string | undefined;
+        if (plan.mode !== "newFile" && plan.uri) {
+            const live = await vscode.workspace.openTextDocument(vscode.Uri.parse(plan.uri)).then((d) => d, (e: unknown) => e instanceof Error ? e : new Error(String(e)));
+            if (live instanceof Error) {
+                status = "conflict";
+                note = `${info.label} cannot be opened any more (${live.message}).`;
+            } else if (live.getText() !== plan.before || live.version !== plan.version) {
+                const r = rebaseEdit(plan, live.getText(), live.version, { since: "request" });
+                if (r.status === "conflict") {
+                    status = "conflict";
+                    note = r.reason;
+                } else {
+                    plan = r.plan;
+                    if (r.status === "rebased") note = r.note;
+                }
+            }
+        }
         const id = this.nextId++;
         const name = proposalFileName(target, info.label);
-        const right = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${id}/${name}` });
-        const left = plan.mode === "newFile" || !plan.uri ? vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${id}/empty/${name}` }) : vscode.Uri.parse(plan.uri);
-        const proposal: Proposal = { id, runSeq: info.runSeq, ...(info.runId ? { runId: info.runId } : {}), code, plan, right, left, label: info.label, status: "open" };
+        const right = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${this.session}/${id}/${name}` });
+        const left = plan.mode === "newFile" || !plan.uri ? vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${this.session}/${id}/empty/${name}` }) : vscode.Uri.parse(plan.uri);
+        const proposal: Proposal = { id, runSeq: info.runSeq, ...(info.runId ? { runId: info.runId } : {}), code, plan, right, left, label: info.label, status, ...(note ? { note } : {}), shown: false };
         this.docs.set(right, plan.after);
         if (plan.mode === "newFile") this.docs.set(left, "");
         this.currentProposal = proposal;
         await this.setContext(true);
-        await this.showDiff();
+        if (status === "conflict") this.logger.info(`Proposal for ${info.label}: conflict before the preview (${note})`);
+        // A conflict shows no preview: it would show the text as it was, not as it is.
+        else await this.showDiff();
         this.changed.fire(proposal);
         return proposal;
+    }
+
+    /** Whether `arg` (a command's argument) names the current proposal; anything but a URI names no particular one. */
+    isCurrent(arg: unknown): boolean {
+        if (!(arg instanceof vscode.Uri)) return true;
+        const p = this.currentProposal;
+        return !!p && (arg.toString() === p.right.toString() || arg.toString() === p.left.toString());
     }
 
     /** Opens (again) the diff of the current proposal. */
     async showDiff(): Promise<boolean> {
         const p = this.currentProposal;
         if (!p || (p.status !== "open" && p.status !== "conflict")) return false;
+        if (p.status === "conflict" && !p.shown) {
+            // Its text is planned against a document that is not there any more: say why instead.
+            void vscode.window.showWarningMessage(`The code cannot be placed where it was generated for: ${p.note ?? "the target changed."} Accept plans it again against the current text (you see the preview first).`);
+            return true;
+        }
         // The proposal document takes the target's language (an untitled target has no file extension to go by).
         const language = p.plan.languageId;
         if (language) {
@@ -133,6 +186,7 @@ export class ProposalManager implements vscode.Disposable {
         }
         const title = p.plan.mode === "newFile" ? `${p.label} (new file) ↔ proposed by Promptsmith` : `${p.label} ↔ proposed by Promptsmith`;
         await vscode.commands.executeCommand("vscode.diff", p.left, p.right, title, { preview: false, preserveFocus: false });
+        p.shown = true;
         return true;
     }
 
@@ -141,6 +195,8 @@ export class ProposalManager implements vscode.Disposable {
      * document as one edit and closes the preview.
      */
     async accept(options: { confirmReplan?: () => Thenable<boolean> } = {}): Promise<AcceptResult> {
+        // A second Accept (a double Ctrl+Enter) while the first is applying does nothing.
+        if (this.accepting) return { status: "cancelled", message: "Accept is already being applied." };
         const p = this.currentProposal;
         if (!p || (p.status !== "open" && p.status !== "conflict")) return { status: "none", message: "There is no proposal to accept." };
         if (this.rebaseTimer) {
@@ -157,15 +213,24 @@ export class ProposalManager implements vscode.Disposable {
             } catch (e) {
                 return this.conflict(p, `${p.label} cannot be opened any more (${e instanceof Error ? e.message : String(e)}).`);
             }
+            // The document as it is now decides (a conflict marked earlier may have been undone since).
             const check = rebaseEdit(p.plan, doc.getText(), doc.version);
-            if (check.status === "conflict" || p.status === "conflict") {
-                const reason = check.status === "conflict" ? check.reason : p.note ?? "The target changed.";
+            if (check.status === "conflict") {
+                const reason = check.reason;
                 this.setConflict(p, reason);
                 const replan = await (options.confirmReplan ?? (() => askReplan(reason)))();
                 if (!replan) return { status: "conflict", message: reason };
                 await this.replan(p, doc);
                 return { status: "rebased", message: "The proposal was planned again against the current text: review it and Accept again." };
             }
+            if (!p.shown) {
+                // Never previewed (it was in conflict from the start, and the place is found now): show it first.
+                p.status = "open";
+                this.update(p, check.plan, check.status === "rebased" ? check.note : undefined);
+                await this.showDiff();
+                return { status: "rebased", message: "The preview shows where the code goes now: Accept again to apply it." };
+            }
+            p.status = "open";
             if (check.status === "rebased" && check.plan.after !== p.plan.after) {
                 // The preview showed something else than what would be written now: show the new one first.
                 this.update(p, check.plan, check.note);
@@ -211,6 +276,16 @@ export class ProposalManager implements vscode.Disposable {
         p.status = "rejected";
         await this.finish(p);
         return true;
+    }
+
+    /** The preview's tab was closed (by the user): the proposal is rejected, unless the preview is open in another tab. */
+    private async previewClosed(p: Proposal): Promise<void> {
+        if (this.currentProposal !== p || this.accepting || (p.status !== "open" && p.status !== "conflict")) return;
+        if (vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => showsProposal(t, p)))) return;
+        p.status = "rejected";
+        p.note = "The preview was closed: nothing was changed. Show diff opens it again.";
+        this.logger.info(`Proposal for ${p.label}: the preview was closed (rejected).`);
+        await this.finish(p);
     }
 
     /** Drops the proposal without an outcome (a new generation replaces it). */
@@ -283,12 +358,7 @@ export class ProposalManager implements vscode.Disposable {
 
     /** Closes the preview tabs of a finished proposal and clears the context key. */
     private async finish(p: Proposal): Promise<void> {
-        const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => {
-            const input = t.input;
-            if (input instanceof vscode.TabInputTextDiff) return input.modified.toString() === p.right.toString();
-            if (input instanceof vscode.TabInputText) return input.uri.toString() === p.right.toString();
-            return false;
-        });
+        const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => showsProposal(t, p));
         if (tabs.length) await vscode.window.tabGroups.close(tabs).then(undefined, () => undefined);
         this.docs.delete(p.right);
         this.docs.delete(p.left);
@@ -305,6 +375,14 @@ export class ProposalManager implements vscode.Disposable {
         void vscode.commands.executeCommand("setContext", CONTEXT_KEY, false);
         for (const d of this.disposables.splice(0)) d.dispose();
     }
+}
+
+/** Whether a tab shows the proposal's document (its diff, or the proposal document alone). */
+function showsProposal(t: vscode.Tab, p: Proposal): boolean {
+    const input = t.input;
+    if (input instanceof vscode.TabInputTextDiff) return input.modified.toString() === p.right.toString();
+    if (input instanceof vscode.TabInputText) return input.uri.toString() === p.right.toString();
+    return false;
 }
 
 /** The editor's indentation options, for planEdit. */
