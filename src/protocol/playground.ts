@@ -175,7 +175,8 @@ export type PlaygroundToHost =
     | { type: "ready" }
     /** The prompt or variables changed (debounced by the view): answer with promptInfo. */
     | { type: "edit"; draft: PromptDraft; modelPath?: string }
-    | { type: "run"; spec: RunSpec }
+    /** `runId`: the view's id for this run; every message of the run carries it back (the view drops other runs'). */
+    | { type: "run"; spec: RunSpec; runId: string }
     | { type: "stop" }
     /** Save the sampling as a user preset (the extension asks for its name). */
     | { type: "savePreset"; sampling: SamplingParams }
@@ -205,11 +206,15 @@ export type PlaygroundToView =
     | { type: "load"; load: PlaygroundLoad }
     /** Token counts of the rendered prompt (the view finds the variables itself, with render.ts). */
     | { type: "promptInfo"; tokens?: TokenInfo; error?: string }
-    | { type: "runStarted"; columns: number; repeat: number; seeds: Array<Array<number | undefined>> }
-    | { type: "cellStarted"; column: number; iteration: number; seed?: number }
-    | { type: "chunk"; column: number; iteration: number; text: string }
-    | { type: "cellDone"; column: number; iteration: number; result: CellResult }
-    | { type: "runFinished"; stopped: boolean; spreads: ColumnSpread[] }
+    /**
+     * A run's messages carry the id the view gave it (`run`): after a load, late messages of the run it
+     * replaced are dropped. `replay`: the run is sent again to a rebuilt page (see PlaygroundPanel.replayRun).
+     */
+    | { type: "runStarted"; runId: string; columns: number; repeat: number; seeds: Array<Array<number | undefined>>; replay?: true }
+    | { type: "cellStarted"; runId: string; column: number; iteration: number; seed?: number }
+    | { type: "chunk"; runId: string; column: number; iteration: number; text: string }
+    | { type: "cellDone"; runId: string; column: number; iteration: number; result: CellResult }
+    | { type: "runFinished"; runId: string; stopped: boolean; spreads: ColumnSpread[] }
     | { type: "presets"; presets: PresetView[]; applied?: string }
     | { type: "models"; models: ModelChoice[]; column?: number; chosen?: string }
     | { type: "history"; items: HistoryItem[]; source?: string }

@@ -268,3 +268,29 @@ test("playground: a run that finishes while the panel is hidden shows its answer
     assert(state.results[0]![0]!.text === r.text, "the view shows another text than the run's");
     log(`  ${r.metrics?.outputTokens} tokens; hidden while running: ${hiddenWhileRunning}; the answer came back after the panel was shown again`);
 }, 60_000);
+
+test("playground: reopening a past run while a run goes on stops it, and the stopped run's late messages do not overwrite the reopened result", async () => {
+    const a = await api();
+    const uri = promptFile("reopen-during-run", STORY.replace("maxTokens: 48", "maxTokens: 1500"));
+    await open(uri);
+    const other = only((await a.playground.run({ uri, columns: [{ seedMode: "fixed", seed: 5 }], draft: { values: { hero: "Tom" } } })).results);
+    const finished = new Promise<Parameters<Parameters<typeof a.playground.onDidFinishRun>[0]>[0]>((resolve) => {
+        const d = a.playground.onDidFinishRun((o) => {
+            d.dispose();
+            resolve(o);
+        });
+    });
+    await vscode.commands.executeCommand("promptsmith.promptFile.run", uri);
+    await waitFor("the panel running", () => (a.playground.panelInfo()?.running ? true : undefined), 10_000);
+    await vscode.commands.executeCommand("promptsmith.playground.open", { runId: other.runId });
+    const stopped = await finished;
+    const wasRunning = stopped.stopped;
+    await waitFor("the reopened run in the view", () => (a.playground.panelInfo()?.state?.results[0]?.[0]?.runId === other.runId ? true : undefined), 10_000);
+    // Give any late message of the stopped run time to arrive; the view must still show the reopened run.
+    await new Promise((r) => setTimeout(r, 1500));
+    const s = a.playground.panelInfo()?.state;
+    const shown = s?.results[0]?.[0];
+    assert(shown?.runId === other.runId && shown?.text === other.text, `after the stopped run's messages the view shows run ${shown?.runId} (${shown?.stopReason}), expected the reopened ${other.runId}`);
+    assert(!a.playground.panelInfo()?.running, "the panel still runs after the reopen");
+    log(`  the panel run was ${wasRunning ? "stopped by the reopen" : "already done before the reopen (nothing stale to drop this time)"}; the view shows ${other.runId}`);
+}, 60_000);

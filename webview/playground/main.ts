@@ -81,6 +81,9 @@ let tokenError: string | undefined;
 let history: HistoryItem[] = [];
 let spreads: ColumnSpread[] = [];
 let running = false;
+/** The run this page started (or was replayed); messages of any other run are late ones of a replaced run. */
+let activeRun: string | undefined;
+let runCounter = 0;
 let initialised = false;
 /** Text streamed so far per column and repetition (the results replace it when a run ends). */
 let live: string[][] = [];
@@ -942,7 +945,8 @@ function run(): void {
     }
     notice("info", "");
     setRunning(true);
-    host.post({ type: "run", spec: { draft: state.draft, columns: state.columns, repeat: state.repeat, useCache: state.useCache } });
+    activeRun = `${Date.now().toString(36)}-${++runCounter}`;
+    host.post({ type: "run", runId: activeRun, spec: { draft: state.draft, columns: state.columns, repeat: state.repeat, useCache: state.useCache } });
 }
 
 function stop(): void {
@@ -1021,6 +1025,10 @@ host.on("init", (m) => {
 
 host.on("load", (m) => {
     if (running) stop();
+    // The extension posts a load after the run it replaced has finished; anything of that run still on
+    // its way is dropped (it would overwrite the loaded result and send feedback to the wrong run).
+    activeRun = undefined;
+    setRunning(false);
     applyLoad(m.load);
     if (m.load.autoRun) {
         // A run still stopping finishes first; then this one starts.
@@ -1035,7 +1043,14 @@ host.on("promptInfo", (m) => {
     renderTokens();
 });
 
+/** Whether a message belongs to the run this page shows. */
+function current(m: { runId: string }): boolean {
+    return m.runId === activeRun;
+}
+
 host.on("runStarted", (m) => {
+    if (m.replay && !running) activeRun = m.runId;
+    if (!current(m)) return;
     setRunning(true);
     spreads = [];
     pendingSeeds = m.seeds;
@@ -1046,12 +1061,14 @@ host.on("runStarted", (m) => {
 });
 
 host.on("cellStarted", (m) => {
+    if (!current(m)) return;
     (live[m.column] ??= [])[m.iteration] = "";
     if (m.seed !== undefined) (pendingSeeds[m.column] ??= [])[m.iteration] = m.seed;
     replaceCell(m.column, m.iteration);
 });
 
 host.on("chunk", (m) => {
+    if (!current(m)) return;
     const cur = (live[m.column] ??= []);
     cur[m.iteration] = (cur[m.iteration] ?? "") + m.text;
     const pre = document.getElementById(`${cellId(m.column, m.iteration)}-text`);
@@ -1060,6 +1077,7 @@ host.on("chunk", (m) => {
 });
 
 host.on("cellDone", (m) => {
+    if (!current(m)) return;
     (state.results[m.column] ??= [])[m.iteration] = m.result;
     if (live[m.column]) live[m.column]![m.iteration] = m.result.text;
     replaceCell(m.column, m.iteration);
@@ -1067,6 +1085,7 @@ host.on("cellDone", (m) => {
 });
 
 host.on("runFinished", (m) => {
+    if (!current(m)) return;
     setRunning(false);
     // Finished runs since the page loaded (lets a test tell one run's end from the next).
     app.dataset.runs = String(Number(app.dataset.runs ?? 0) + 1);

@@ -56,10 +56,13 @@ export class PlaygroundPanel implements vscode.Disposable {
     private variables: VariableRow[] = [];
     private lastState: PlaygroundState | undefined;
     private running: AbortController | undefined;
+    /** Resolves when the current run has posted its runFinished (a load waits for it). */
+    private settled: Promise<void> = Promise.resolve();
     private countAbort: AbortController | undefined;
     private historyTimer: ReturnType<typeof setTimeout> | undefined;
     /** The latest run as far as it got, to send again to a page that was rebuilt (see replayRun). */
     private replay: {
+        runId: string;
         started: { columns: number; repeat: number; seeds: Array<Array<number | undefined>> };
         cells: Map<string, { column: number; iteration: number; seed?: number; text: string; result?: CellResult }>;
         finished?: { stopped: boolean; spreads: ColumnSpread[] };
@@ -94,11 +97,11 @@ export class PlaygroundPanel implements vscode.Disposable {
         this.channel
             .on("ready", () => this.onReady())
             .on("edit", (m) => this.countTokens(m.draft, m.modelPath))
-            .on("run", (m) => this.run(m.spec))
+            .on("run", (m) => this.run(m.spec, typeof m.runId === "string" ? m.runId : `host-${Date.now()}`))
             .on("stop", () => this.running?.abort())
             .on("savePreset", (m) => this.savePreset(m.sampling))
             .on("saveColumn", (m) => this.saveColumn(m.column))
-            .on("openRun", (m) => this.openRun(m.runId))
+            .on("openRun", (m) => void this.loadRun(m.runId))
             .on("export", (m) => this.exportHistory(m.format))
             .on("feedback", (m) => this.feedback(m.runId, m.rating, m.correction))
             .on("openSource", () => this.openSource())
@@ -154,6 +157,7 @@ export class PlaygroundPanel implements vscode.Disposable {
     async loadFile(uri: vscode.Uri, run = false): Promise<void> {
         const { load } = await loadPromptFile(uri);
         this.permitModels(load);
+        await this.stopRun();
         this.load({ ...load, ...(run ? { autoRun: true } : {}) });
     }
 
@@ -167,6 +171,7 @@ export class PlaygroundPanel implements vscode.Disposable {
         const linter = await this.deps.linter(record.source).catch(() => undefined);
         const { load } = await loadFromRecord(this.deps.store(), record, linter);
         this.permitModels(load);
+        await this.stopRun();
         this.load(load);
         return true;
     }
@@ -190,6 +195,12 @@ export class PlaygroundPanel implements vscode.Disposable {
             if (c.modelPath && !(await this.deps.models.allows(c.modelPath))) return { id: c.id, modelPath: c.modelPath };
         }
         return undefined;
+    }
+
+    /** Stops the run going on, if any, and waits until its last message (runFinished) was posted. */
+    private async stopRun(): Promise<void> {
+        this.running?.abort();
+        await this.settled;
     }
 
     private load(load: PlaygroundLoad): void {
@@ -230,32 +241,43 @@ export class PlaygroundPanel implements vscode.Disposable {
     private async replayRun(): Promise<void> {
         const r = this.replay;
         if (!r) return;
-        await this.channel.post({ type: "runStarted", ...r.started });
+        const { runId } = r;
+        await this.channel.post({ type: "runStarted", runId, ...r.started, replay: true });
         for (const c of r.cells.values()) {
-            if (c.result) await this.channel.post({ type: "cellDone", column: c.column, iteration: c.iteration, result: c.result });
+            if (c.result) await this.channel.post({ type: "cellDone", runId, column: c.column, iteration: c.iteration, result: c.result });
             else {
-                await this.channel.post({ type: "cellStarted", column: c.column, iteration: c.iteration, ...(c.seed !== undefined ? { seed: c.seed } : {}) });
-                if (c.text) await this.channel.post({ type: "chunk", column: c.column, iteration: c.iteration, text: c.text });
+                await this.channel.post({ type: "cellStarted", runId, column: c.column, iteration: c.iteration, ...(c.seed !== undefined ? { seed: c.seed } : {}) });
+                if (c.text) await this.channel.post({ type: "chunk", runId, column: c.column, iteration: c.iteration, text: c.text });
             }
         }
-        if (r.finished) await this.channel.post({ type: "runFinished", ...r.finished });
+        if (r.finished) await this.channel.post({ type: "runFinished", runId, ...r.finished });
     }
 
     // ---- running ----
 
-    private async run(spec: RunSpec): Promise<void> {
+    private async run(spec: RunSpec, runId: string): Promise<void> {
         if (this.running) {
             void this.channel.post({ type: "notice", level: "warning", text: "A run is in progress: stop it first (Escape)." });
             return;
         }
         const abort = new AbortController();
         this.running = abort;
+        let settle!: () => void;
+        this.settled = new Promise<void>((resolve) => (settle = resolve));
+        try {
+            await this.runNow(spec, runId, abort);
+        } finally {
+            settle();
+        }
+    }
+
+    private async runNow(spec: RunSpec, runId: string, abort: AbortController): Promise<void> {
         const refused = await this.refusedModel(spec).catch(() => undefined);
         if (refused) {
             this.running = undefined;
             const why = vscode.workspace.isTrusted ? "" : " Model paths from the workspace are ignored until you trust the folder.";
             void this.channel.post({ type: "notice", level: "error", text: `Not run: column ${refused.id}'s model ${refused.modelPath} is not one the playground offers. Choose it in the column's model list or with Browse….${why}` });
-            await this.channel.post({ type: "runFinished", stopped: true, spreads: [] });
+            await this.channel.post({ type: "runFinished", runId, stopped: true, spreads: [] });
             return;
         }
         const source = this.source;
@@ -264,22 +286,22 @@ export class PlaygroundPanel implements vscode.Disposable {
             const uri = source ? vscode.Uri.parse(source.uri) : undefined;
             outcome = await runSpec(this.deps, spec, { ...(source ? { source: source.path } : {}), ...(uri ? { sourceFile: uri.fsPath } : {}), variables: this.variables }, {
                 started: (i) => {
-                    this.replay = { started: i, cells: new Map() };
-                    void this.channel.post({ type: "runStarted", ...i });
+                    this.replay = { runId, started: i, cells: new Map() };
+                    void this.channel.post({ type: "runStarted", runId, ...i });
                 },
                 cellStarted: (column, iteration, seed) => {
                     this.replay?.cells.set(`${column}/${iteration}`, { column, iteration, seed, text: "" });
-                    void this.channel.post({ type: "cellStarted", column, iteration, ...(seed !== undefined ? { seed } : {}) });
+                    void this.channel.post({ type: "cellStarted", runId, column, iteration, ...(seed !== undefined ? { seed } : {}) });
                 },
                 chunk: (column, iteration, text) => {
                     const cell = this.replay?.cells.get(`${column}/${iteration}`);
                     if (cell) cell.text += text;
-                    void this.channel.post({ type: "chunk", column, iteration, text });
+                    void this.channel.post({ type: "chunk", runId, column, iteration, text });
                 },
                 cellDone: (column, iteration, result) => {
                     const cell = this.replay?.cells.get(`${column}/${iteration}`);
                     if (cell) cell.result = result;
-                    void this.channel.post({ type: "cellDone", column, iteration, result });
+                    void this.channel.post({ type: "cellDone", runId, column, iteration, result });
                 },
             }, abort.signal);
         } catch (e) {
@@ -288,7 +310,7 @@ export class PlaygroundPanel implements vscode.Disposable {
         } finally {
             this.running = undefined;
             if (this.replay) this.replay.finished = { stopped: outcome.stopped, spreads: outcome.spreads };
-            await this.channel.post({ type: "runFinished", stopped: outcome.stopped, spreads: outcome.spreads });
+            await this.channel.post({ type: "runFinished", runId, stopped: outcome.stopped, spreads: outcome.spreads });
             this.deps.onRunFinished({ ...outcome, ...(source ? { source: source.path } : {}) });
         }
     }
@@ -385,11 +407,6 @@ export class PlaygroundPanel implements vscode.Disposable {
             return [];
         });
         await this.channel.post({ type: "history", items, ...(this.source ? { source: this.source.path } : {}) });
-    }
-
-    private async openRun(runId: string): Promise<void> {
-        if (this.running) this.running.abort();
-        await this.loadRun(runId);
     }
 
     private async exportHistory(format: "jsonl" | "markdown"): Promise<void> {
