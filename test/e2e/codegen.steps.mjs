@@ -3,7 +3,8 @@
 //   g1  inventory.py open, the Promptsmith activity bar → the pane: type a requirement, the live budget; Tab order
 //   g2  Generate (mouse) → the answer streams → Escape stops; Generate again → the diff preview →
 //       Ctrl+Enter accepts: the editor holds exactly the previewed text; Ctrl+Z restores the file
-//   g3  a requirement with an API key → Generate is blocked, the finding listed (masked)
+//   g3  a requirement with an API key → Generate is blocked, the finding listed (masked); editing the
+//       requirement withdraws Send anyway
 //   g4  the runner process killed mid-generation → the pane shows RUNNER_CRASHED; Generate again works; Reject closes the diff
 //   g5  the pane in the light and high-contrast themes; no CSP violation was logged
 //   g6  Reload Window → the pane comes back with the requirement and the last answer
@@ -272,7 +273,15 @@ export function steps(ctx) {
                 if (!/Not sent/.test(s)) throw new Error(`status "${s}"`);
                 if (!(await frame.locator("#send-anyway").isVisible())) throw new Error("no Send anyway button");
                 await screenshot("codegen-blocked");
-                return `"${s}" — ${findings.replace(/\s+/g, " ")}`;
+                // Send anyway belongs to what was checked: editing the requirements withdraws it.
+                await frame.locator("#requirements textarea").click();
+                await page().keyboard.press("End");
+                await page().keyboard.type(" Now.", { delay: 8 });
+                await until("Send anyway withdrawn after the edit", async () => !(await frame.locator("#send-anyway").isVisible()), 5_000);
+                const note = await text("#blocked-note");
+                if (!/changed/.test(note)) throw new Error(`no note about the change: "${note}"`);
+                lastRequirement = await frame.locator("#requirements").evaluate((e) => /** @type {any} */ (e).value);
+                return `"${s}" — ${findings.replace(/\s+/g, " ")}; after an edit: "${note}"`;
             },
         },
         {
