@@ -258,6 +258,21 @@ test("clear: runs, feedback, or both", async () => {
     assert.deepEqual(await store.stats(), { runs: 0, feedback: 0, skippedLines: 0, bytes: 0 });
 });
 
+test("onDidClear fires after clear() with what was cleared, once the files are empty; disposed listeners are not called", async () => {
+    const store = new LocalStore({ dir: freshDir(), maxRuns: 10 });
+    await store.addRun(run());
+    const seen: Array<{ what: string; runs: number }> = [];
+    const sub = store.onDidClear((what) => void store.runs().then((rs) => seen.push({ what, runs: rs.length })));
+    await store.clear("feedback");
+    await store.clear();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(seen, [{ what: "feedback", runs: 1 }, { what: "all", runs: 0 }]);
+    sub.dispose();
+    await store.clear("runs");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(seen.length, 2);
+});
+
 test("export: JSONL with feedback, and Markdown whose fences survive backticks in the output", async () => {
     const store = new LocalStore({ dir: freshDir(), maxRuns: 10 });
     const output = "Here:\n```python\nprint('hi')\n```\nand ````four```` too";

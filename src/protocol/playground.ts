@@ -215,6 +215,8 @@ export type PlaygroundToView =
     | { type: "chunk"; runId: string; column: number; iteration: number; text: string }
     | { type: "cellDone"; runId: string; column: number; iteration: number; result: CellResult }
     | { type: "runFinished"; runId: string; stopped: boolean; spreads: ColumnSpread[] }
+    /** The stored runs (or feedback) were cleared: the view drops its results (and feedback) and keeps only the prompt. */
+    | { type: "cleared"; what: "all" | "runs" | "feedback" }
     | { type: "presets"; presets: PresetView[]; applied?: string }
     | { type: "models"; models: ModelChoice[]; column?: number; chosen?: string }
     | { type: "history"; items: HistoryItem[]; source?: string }

@@ -4,7 +4,7 @@
 // runs are recorded in the history, a column saved into the prompt file is an undoable edit, and the
 // panel opened by "Run Prompt File" runs the file and can reopen a past run.
 import * as vscode from "vscode";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PromptsmithApi } from "../../src/extension.ts";
 import type { CellResult } from "../../src/protocol/playground.ts";
@@ -293,4 +293,34 @@ test("playground: reopening a past run while a run goes on stops it, and the sto
     assert(shown?.runId === other.runId && shown?.text === other.text, `after the stopped run's messages the view shows run ${shown?.runId} (${shown?.stopReason}), expected the reopened ${other.runId}`);
     assert(!a.playground.panelInfo()?.running, "the panel still runs after the reopen");
     log(`  the panel run was ${wasRunning ? "stopped by the reopen" : "already done before the reopen (nothing stale to drop this time)"}; the view shows ${other.runId}`);
+}, 60_000);
+
+test("playground: Clear Local Data deletes the panel's kept state and the view drops its outputs; shown again, it has none", async () => {
+    const a = await api();
+    const uri = promptFile("clear", STORY);
+    const editor = await open(uri);
+    const finished = new Promise<void>((resolve) => {
+        const d = a.playground.onDidFinishRun(() => {
+            d.dispose();
+            resolve();
+        });
+    });
+    await vscode.commands.executeCommand("promptsmith.promptFile.run", uri);
+    await finished;
+    const stateFile = a.playground.panelInfo()!.stateFile;
+    await waitFor("the kept state file with the run's output", () => (existsSync(stateFile) && readFileSync(stateFile, "utf8").includes('"runId"') ? true : undefined), 10_000);
+    await vscode.commands.executeCommand("promptsmith.monitoring.clear", { skipConfirmation: true });
+    await waitFor("the kept state file to be deleted", () => (existsSync(stateFile) ? undefined : true), 10_000);
+    const outputs = (s: { results: CellResult[][] } | undefined): number => (s?.results ?? []).flat().filter(Boolean).length;
+    assert(outputs(a.playground.panelInfo()?.state) === 0, "the panel's state still has results after Clear");
+    // Rebuild the page (hide the panel, show it again): it comes back from its own saved copy and reports it.
+    const column = vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => (t.input as { viewType?: string })?.viewType?.endsWith("promptsmith.playground")))?.viewColumn;
+    assert(column !== undefined, "no editor group shows the playground");
+    await vscode.window.showTextDocument(editor.document, { viewColumn: column, preview: false });
+    await vscode.commands.executeCommand("promptsmith.playground.open");
+    const text = await waitFor("the rebuilt page to report its state", () => (existsSync(stateFile) ? readFileSync(stateFile, "utf8") : undefined), 15_000);
+    const kept = JSON.parse(text) as { results: CellResult[][]; feedback: Record<string, unknown> };
+    assert(outputs(kept) === 0 && Object.keys(kept.feedback).length === 0, `the rebuilt page still has ${outputs(kept)} outputs and ${Object.keys(kept.feedback).length} feedback entries`);
+    assert(outputs(a.playground.panelInfo()?.state) === 0, "the view reported results again after Clear");
+    log("  after Clear: the state file was deleted, and the rebuilt page reported no outputs");
 }, 60_000);

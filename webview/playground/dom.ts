@@ -33,7 +33,7 @@ export function icon(name: string): HTMLElement {
     return el("span", { className: `codicon codicon-${name}`, attrs: { "aria-hidden": "true" } });
 }
 
-export function debounce<A extends unknown[]>(ms: number, fn: (...args: A) => void): ((...args: A) => void) & { flush(): void } {
+export function debounce<A extends unknown[]>(ms: number, fn: (...args: A) => void): ((...args: A) => void) & { flush(): void; cancel(): void } {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let last: A | undefined;
     const run = (): void => {
@@ -49,6 +49,11 @@ export function debounce<A extends unknown[]>(ms: number, fn: (...args: A) => vo
     d.flush = (): void => {
         if (timer) clearTimeout(timer);
         run();
+    };
+    d.cancel = (): void => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        last = undefined;
     };
     return d;
 }

@@ -1037,6 +1037,22 @@ host.on("load", (m) => {
     }
 });
 
+host.on("cleared", (m) => {
+    // The history was cleared: outputs and feedback go from this page and its saved state; the prompt stays.
+    if (m.what !== "feedback") {
+        state.results = state.results.map(() => []);
+        live = [];
+        spreads = [];
+    }
+    state.feedback = {};
+    history = [];
+    // A state report still waiting would write the outputs back into the extension's copy.
+    postState.cancel();
+    state.savedAt = Date.now();
+    host.setState(state);
+    renderAll();
+});
+
 host.on("promptInfo", (m) => {
     tokens = m.tokens;
     tokenError = m.error;

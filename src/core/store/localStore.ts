@@ -48,6 +48,7 @@ export class LocalStore {
     private readonly explicitMaxFeedback: number | undefined;
     private readonly logger: Logger;
     private readonly listeners = new Set<() => void>();
+    private readonly clearListeners = new Set<(what: "all" | "runs" | "feedback") => void>();
     private watcher: FSWatcher | undefined;
     private watchTimer: NodeJS.Timeout | undefined;
     private disposed = false;
@@ -150,6 +151,22 @@ export class LocalStore {
             what !== "runs" ? this.feedbackFile.clear() : undefined,
         ]);
         this.fire();
+        for (const l of [...this.clearListeners]) {
+            try {
+                l(what);
+            } catch (e) {
+                this.logger.warn(`History: a clear listener failed: ${e instanceof Error ? e.message : String(e)}`);
+            }
+        }
+    }
+
+    /**
+     * Fires after clear() (whoever called it) with what was cleared: every holder of copies of runs or
+     * feedback (a view's saved state, a response cache) drops them. Not fired for another process's clear.
+     */
+    onDidClear(listener: (what: "all" | "runs" | "feedback") => void): { dispose(): void } {
+        this.clearListeners.add(listener);
+        return { dispose: () => void this.clearListeners.delete(listener) };
     }
 
     /**
@@ -189,6 +206,7 @@ export class LocalStore {
     dispose(): void {
         this.disposed = true;
         this.listeners.clear();
+        this.clearListeners.clear();
         this.stopWatching();
     }
 

@@ -68,6 +68,8 @@ export class PlaygroundPanel implements vscode.Disposable {
         finished?: { stopped: boolean; spreads: ColumnSpread[] };
     } | undefined;
     private disposed = false;
+    /** The last clear of the local history (see forgetStored). */
+    private cleared: { at: number; what: "all" | "runs" | "feedback" } | undefined;
     private selectedModel = getSelectedModelPath();
     /** The extension is shutting down (a reload): the kept state stays for the restored panel. */
     private shuttingDown = false;
@@ -86,7 +88,7 @@ export class PlaygroundPanel implements vscode.Disposable {
      * @param restored the state VS Code kept for a restored panel
      * @param kept     the state the extension kept in its storage (sent to the view, which takes the newer one)
      */
-    constructor(readonly panel: vscode.WebviewPanel, private readonly deps: PanelDeps, restored: PlaygroundState | undefined, private readonly kept?: PlaygroundState) {
+    constructor(readonly panel: vscode.WebviewPanel, private readonly deps: PanelDeps, restored: PlaygroundState | undefined, private kept?: PlaygroundState) {
         const { services } = deps;
         const icon = vscode.Uri.joinPath(services.context.extensionUri, "media", "promptsmith.svg");
         panel.iconPath = { light: icon, dark: icon };
@@ -107,8 +109,11 @@ export class PlaygroundPanel implements vscode.Disposable {
             .on("openSource", () => this.openSource())
             .on("browseModel", (m) => this.browseModel(m.column))
             .on("state", (m) => {
-                this.adoptState(m.state);
-                void deps.stateFile.save(m.state);
+                // A report the view sent before it heard of a clear is not written back (see forgetStored).
+                const stale = this.cleared !== undefined && (m.state.savedAt ?? 0) <= this.cleared.at;
+                const state = this.afterClear(m.state);
+                this.adoptState(state);
+                if (!stale) void deps.stateFile.save(state);
             });
         this.disposables.push(
             this.channel,
@@ -426,6 +431,28 @@ export class PlaygroundPanel implements vscode.Disposable {
         const err = toPromptsmithError(e);
         this.deps.services.logger.error(`${what}: [${err.code}] ${err.message}${err.detail ? `\n${err.detail}` : ""}`);
         void this.channel.post({ type: "notice", level: "error", text: [err.message, err.fix].filter(Boolean).join(" ") });
+    }
+
+    /**
+     * The local history was cleared (Clear Local Data, whoever ran it): the kept state file is deleted
+     * and the view drops the results and feedback it holds (its own saved copy included).
+     */
+    async forgetStored(what: "all" | "runs" | "feedback"): Promise<void> {
+        this.cleared = { at: Date.now(), what };
+        this.replay = undefined;
+        this.kept = undefined;
+        if (this.lastState) {
+            this.lastState = { ...this.lastState, ...(what !== "feedback" ? { results: [] } : {}), feedback: {} };
+        }
+        await this.deps.stateFile.delete();
+        await this.channel.post({ type: "cleared", what });
+    }
+
+    /** A state the view saved before it heard of the last clear comes without what was cleared. */
+    private afterClear(state: PlaygroundState): PlaygroundState {
+        const c = this.cleared;
+        if (!c || (state.savedAt ?? 0) > c.at) return state;
+        return { ...state, ...(c.what !== "feedback" ? { results: [] } : {}), feedback: {} };
     }
 
     /** The extension is deactivating: keep the stored state for the panel VS Code restores next time. */

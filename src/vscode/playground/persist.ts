@@ -9,7 +9,7 @@ import type { Logger } from "../../core/logger.ts";
 const FILE = "playground-state.json";
 
 export class StateFile {
-    private readonly uri: vscode.Uri;
+    readonly uri: vscode.Uri;
     private writing: Promise<void> = Promise.resolve();
 
     constructor(context: vscode.ExtensionContext, private readonly logger: Logger) {

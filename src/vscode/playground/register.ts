@@ -59,7 +59,7 @@ export interface PlaygroundApi {
     /** The history list of a prompt file (workspace-relative path; undefined: every playground run). */
     history(source?: string): Promise<HistoryItem[]>;
     /** The open panel: its prompt file, the view's last saved state, whether it runs. */
-    panelInfo(): { source?: PromptSource; state?: PlaygroundState; running: boolean; visible: boolean } | undefined;
+    panelInfo(): { source?: PromptSource; state?: PlaygroundState; running: boolean; visible: boolean; stateFile: string } | undefined;
     /** Fires when a run made from the panel finished (stopped and failed runs included). */
     onDidFinishRun: vscode.Event<RunOutcome & { source?: string }>;
 }
@@ -147,6 +147,12 @@ export function registerPlayground(services: Services): PlaygroundApi {
     };
 
     context.subscriptions.push(
+        // Clear Local Data: no copy of a run or its feedback outlives the history (the runner's response
+        // cache would answer the same prompt with the cleared output; the panel's state file keeps outputs).
+        localStore(services).onDidClear((what) => {
+            if (what !== "feedback") services.runner().cache?.clear();
+            void (panel ? panel.forgetStored(what) : stateFile.delete());
+        }),
         finished,
         workspaceLinter,
         { dispose: () => panel?.shutdown() },
@@ -197,7 +203,7 @@ export function registerPlayground(services: Services): PlaygroundApi {
         history: (source) => historyItems(localStore(services), source),
         panelInfo() {
             if (!panel) return undefined;
-            return { ...(panel.currentSource ? { source: panel.currentSource } : {}), ...(panel.state ? { state: panel.state } : {}), running: panel.isRunning, visible: panel.panel.visible };
+            return { ...(panel.currentSource ? { source: panel.currentSource } : {}), ...(panel.state ? { state: panel.state } : {}), running: panel.isRunning, visible: panel.panel.visible, stateFile: stateFile.uri.fsPath };
         },
         onDidFinishRun: finished.event,
     };
