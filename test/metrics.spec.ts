@@ -2,7 +2,7 @@
 // definitions (numpy's linear percentile: h = (n − 1)·p/100, v[⌊h⌋] + (h − ⌊h⌋)·(v[⌊h⌋+1] − v[⌊h⌋])).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { aggregateRuns, percentile, spread, NO_SOURCE_KEY, type MonitorRow } from "../src/core/metrics.ts";
+import { aggregateRuns, percentile, runLatencyMs, spread, NO_SOURCE_KEY, type MonitorRow } from "../src/core/metrics.ts";
 import type { FeedbackRecord, RunRecord } from "../src/core/store/records.ts";
 
 const close = (actual: number | undefined, expected: number, what: string): void => {
@@ -85,10 +85,10 @@ test("aggregateRuns by model: latency, speed, cache hits, flags, errors, accepta
     const a = rows[0]!;
     assert.equal(a.requests, 4);
     assert.equal(a.errors, 1);
-    // Latency over 100, 200, 300 (the error's 5000 left out): h = 2·p/100.
-    close(a.latencyMs?.p50, 200, "p50");
-    close(a.latencyMs?.p95, 290, "p95: h = 1.9 → 200 + 0.9·100");
-    close(a.latencyMs?.p99, 298, "p99: h = 1.98");
+    // Latency over 100 and 300 (the cache hit's 200 and the error's 5000 left out): h = p/100.
+    close(a.latencyMs?.p50, 200, "p50: h = 0.5 → 100 + 0.5·200");
+    close(a.latencyMs?.p95, 290, "p95: h = 0.95 → 100 + 0.95·200");
+    close(a.latencyMs?.p99, 298, "p99: h = 0.99");
     close(a.tokensPerSecond, 20, "median of 10 and 30 (the cache hit's 1000 and the error's 99 left out)");
     close(a.cacheHitRate, 1 / 3, "one cache hit in three successful runs");
     close(a.flaggedRate, 1 / 3, "one flagged in three successful runs");
@@ -96,7 +96,7 @@ test("aggregateRuns by model: latency, speed, cache hits, flags, errors, accepta
     assert.equal(a.corrections, 1);
 
     const b = rows[1]!;
-    const expectedB: MonitorRow = { key: "b.gguf", requests: 1, errors: 0, flaggedRate: 0, acceptance: { up: 0, down: 0 }, corrections: 0 };
+    const expectedB: MonitorRow = { key: "b.gguf", requests: 1, errors: 0, stopped: 0, flaggedRate: 0, acceptance: { up: 0, down: 0 }, corrections: 0 };
     assert.deepEqual(b, expectedB, "no metrics: no latency, speed or cache rate; no ratings: no acceptance rate");
 });
 
@@ -123,4 +123,28 @@ test("aggregateRuns by source and kind; ties in rating time go to the later reco
     const byKind = aggregateRuns(runs, [], "kind");
     assert.deepEqual(byKind.map((k) => [k.key, k.requests]), [["playground", 4], ["codegen", 2]]);
     assert.deepEqual(aggregateRuns([], [], "model"), []);
+});
+
+test("aggregateRuns: stopped runs and cache hits stay out of latency; latency is total less start-up and load", () => {
+    const withCold = (totalMs: number, loadMs: number, startupMs: number): RunRecord["metrics"] => ({ ...metrics(totalMs, 40)!, loadMs, startupMs });
+    const cold = r({ model: "c.gguf", metrics: withCold(1500, 900, 400) }); // latency 1500 − 900 − 400 = 200
+    const warm1 = r({ model: "c.gguf", metrics: metrics(100, 20) });
+    const warm2 = r({ model: "c.gguf", metrics: metrics(400, 60), flagged: false });
+    const hit = r({ model: "c.gguf", metrics: metrics(0.4, 5000, true) });
+    const stopped = r({ model: "c.gguf", stopReason: "abort", metrics: metrics(30, 1), flagged: true });
+    const stoppedBare = r({ model: "c.gguf", stopReason: "abort", flagged: true });
+    const failed = r({ model: "c.gguf", stopReason: "error", error: "x" });
+    const [c] = aggregateRuns([cold, warm1, warm2, hit, stopped, stoppedBare, failed], [], "model");
+    assert.equal(c!.requests, 7);
+    assert.equal(c!.errors, 1);
+    assert.equal(c!.stopped, 2);
+    // Latencies 100, 200, 400 (the hit's 0.4 and the stopped run's 30 left out): h = 2·p/100.
+    close(c!.latencyMs?.p50, 200, "p50: h = 1");
+    close(c!.latencyMs?.p95, 380, "p95: h = 1.9 → 200 + 0.9·200");
+    close(c!.latencyMs?.p99, 396, "p99: h = 1.98 → 200 + 0.98·200");
+    close(c!.tokensPerSecond, 40, "median of 40, 20, 60 (the hit's 5000 and the stopped run's 1 left out)");
+    close(c!.cacheHitRate, 1 / 4, "one hit among the four completed runs");
+    close(c!.flaggedRate, 0, "the stopped runs' flags are left out: none of the four completed runs is flagged");
+    close(runLatencyMs({ totalMs: 50, loadMs: 80 }), 0, "never below 0");
+    close(runLatencyMs({ totalMs: 50 }), 50, "nothing to take off");
 });

@@ -19,17 +19,22 @@ export function percentile(values: readonly number[], p: number): number | undef
 
 export interface MonitorRow {
     key: string;
-    /** Runs in the group, errors included. */
+    /** Runs in the group, failed and stopped ones included. */
     requests: number;
-    /** Runs that ended in an error (stopReason "error"); they do not enter latency or speed. */
+    /** Runs that ended in an error (stopReason "error"); they do not enter latency, speed or rates. */
     errors: number;
-    /** Total time (metrics.totalMs) of the runs that did not fail. */
+    /** Runs stopped by the user (stopReason "abort"): their times and outputs are cut short, so they do not enter latency, speed or rates either. */
+    stopped: number;
+    /**
+     * Latency (see runLatencyMs: total time less model start-up and load) of the completed runs that were
+     * generated, not answered from the response cache (cache hits take ~0 ms; their share is cacheHitRate).
+     */
     latencyMs?: { p50: number; p95: number; p99: number };
-    /** Median generation speed of the runs that did not fail and were not cache hits (0 = not measured, left out). */
+    /** Median generation speed of the completed runs that were not cache hits (0 = not measured, left out). */
     tokensPerSecond?: number;
-    /** Cache hits among the runs that did not fail and have metrics. */
+    /** Cache hits among the completed runs with metrics. */
     cacheHitRate?: number;
-    /** Runs the output check flagged, among the runs that did not fail. */
+    /** Runs the output check flagged, among the completed runs. */
     flaggedRate?: number;
     /**
      * Per run, its verdict: the latest rating; a run with a correction but no rating counts as "down"
@@ -41,6 +46,14 @@ export interface MonitorRow {
 }
 
 export const NO_SOURCE_KEY = "(no prompt file)";
+
+/**
+ * A run's latency: its total time less the model process's start-up and the model's load when they are
+ * known (a first request pays for both; they say how cold the runner was, not how long the prompt took).
+ */
+export function runLatencyMs(m: { totalMs: number; loadMs?: number; startupMs?: number }): number {
+    return Math.max(0, m.totalMs - (m.loadMs ?? 0) - (m.startupMs ?? 0));
+}
 
 /**
  * One row per model (the file name), prompt file (`source`; runs without one under "(no prompt file)")
@@ -58,9 +71,10 @@ export function aggregateRuns(runs: readonly RunRecord[], feedback: readonly Fee
     }
     const rows: MonitorRow[] = [];
     for (const [key, list] of groups) {
-        const ok = list.filter((r) => r.stopReason !== "error");
+        // Completed runs: not failed, not stopped (a stopped run's numbers are cut short).
+        const ok = list.filter((r) => r.stopReason !== "error" && r.stopReason !== "abort");
         const measured = ok.filter((r) => r.metrics);
-        const latencies = measured.map((r) => r.metrics!.totalMs);
+        const latencies = measured.filter((r) => !r.metrics!.cacheHit).map((r) => runLatencyMs(r.metrics!));
         const p50 = percentile(latencies, 50);
         const speeds = measured.filter((r) => !r.metrics!.cacheHit && r.metrics!.tokensPerSecond > 0).map((r) => r.metrics!.tokensPerSecond);
         let up = 0;
@@ -77,7 +91,8 @@ export function aggregateRuns(runs: readonly RunRecord[], feedback: readonly Fee
         const row: MonitorRow = {
             key,
             requests: list.length,
-            errors: list.length - ok.length,
+            errors: list.filter((r) => r.stopReason === "error").length,
+            stopped: list.filter((r) => r.stopReason === "abort").length,
             acceptance: { up, down, ...(up + down > 0 ? { rate: up / (up + down) } : {}) },
             corrections,
         };

@@ -28,7 +28,9 @@ export interface MonitoringRow {
     detail?: string;
     requests: number;
     errors: number;
-    /** Total time of the requests that did not fail, in milliseconds (percentiles). */
+    /** Runs stopped by the user (left out of latency, speed and the rates). */
+    stopped: number;
+    /** Latency of the completed, generated requests (total less model start-up and load; cache hits and stopped runs left out), in milliseconds (percentiles). */
     latencyMs?: { p50: number; p95: number; p99: number };
     /** Output tokens per second (generation speed): the median over the requests that generated (cache hits left out). */
     tokensPerSecond?: number;
@@ -124,15 +126,19 @@ export interface MonitoringColumn {
     cell(row: MonitoringRow): string;
 }
 
+/** How latency is defined (the P50/P95/P99 tooltips; docs/monitoring in the README says the same). */
+const LATENCY = "Latency: a request's total time less the model process's start-up and the model's load, over the runs that completed and were generated (failed and stopped runs and cache hits are left out).";
+
 export const METRIC_COLUMNS: readonly MonitoringColumn[] = [
     { id: "requests", header: "Requests", description: "Runs in the time window", cell: (r) => formatCount(r.requests) },
-    { id: "errors", header: "Errors", description: "Runs that ended with an error", cell: (r) => formatCount(r.errors) },
-    { id: "p50", header: "P50 (ms)", description: "Median total time of a request, in milliseconds", cell: (r) => formatMs(r.latencyMs?.p50) },
-    { id: "p95", header: "P95 (ms)", description: "95th percentile latency, in milliseconds", cell: (r) => formatMs(r.latencyMs?.p95) },
-    { id: "p99", header: "P99 (ms)", description: "99th percentile latency, in milliseconds", cell: (r) => formatMs(r.latencyMs?.p99) },
-    { id: "tps", header: "Speed (tok/s)", description: "Output tokens per second (median; cache hits left out)", cell: (r) => formatRate(r.tokensPerSecond) },
-    { id: "cache", header: "Cache hits (%)", description: "Share of requests answered from the response cache", cell: (r) => formatPercent(r.cacheHitRate) },
-    { id: "flagged", header: "Flagged (%)", description: "Share of outputs flagged by the output linter (refusals, personal data, secrets)", cell: (r) => formatPercent(r.flaggedRate) },
+    { id: "errors", header: "Errors", description: "Runs that ended with an error (left out of every number to the right)", cell: (r) => formatCount(r.errors) },
+    { id: "stopped", header: "Stopped", description: "Runs stopped before they finished (left out of every number to the right: their times are cut short)", cell: (r) => formatCount(r.stopped) },
+    { id: "p50", header: "P50 (ms)", description: `Median latency, in milliseconds. ${LATENCY}`, cell: (r) => formatMs(r.latencyMs?.p50) },
+    { id: "p95", header: "P95 (ms)", description: `95th percentile latency, in milliseconds. ${LATENCY}`, cell: (r) => formatMs(r.latencyMs?.p95) },
+    { id: "p99", header: "P99 (ms)", description: `99th percentile latency, in milliseconds. ${LATENCY}`, cell: (r) => formatMs(r.latencyMs?.p99) },
+    { id: "tps", header: "Speed (tok/s)", description: "Output tokens per second (median of the completed runs; cache hits left out)", cell: (r) => formatRate(r.tokensPerSecond) },
+    { id: "cache", header: "Cache hits (%)", description: "Share of the completed runs answered from the response cache", cell: (r) => formatPercent(r.cacheHitRate) },
+    { id: "flagged", header: "Flagged (%)", description: "Share of the completed runs' outputs flagged by the output linter (refusals, personal data, secrets)", cell: (r) => formatPercent(r.flaggedRate) },
     {
         id: "accepted",
         header: "Accepted (%)",

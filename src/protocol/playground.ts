@@ -96,6 +96,7 @@ export interface CellMetrics {
     outputTokens: number;
     cacheHit: boolean;
     loadMs?: number;
+    startupMs?: number;
 }
 
 /** The outcome of one run of one column. */

@@ -38,6 +38,7 @@ function toRow(r: MonitorRow, label: string, detail?: string): MonitoringRow {
         ...(detail && detail !== label ? { detail } : {}),
         requests: r.requests,
         errors: r.errors,
+        stopped: r.stopped,
         ...(r.latencyMs ? { latencyMs: r.latencyMs } : {}),
         ...(r.tokensPerSecond !== undefined ? { tokensPerSecond: r.tokensPerSecond } : {}),
         ...(r.cacheHitRate !== undefined ? { cacheHitRate: r.cacheHitRate } : {}),

@@ -78,8 +78,9 @@ test("runs written by the store show in the view model with their percentiles an
     const summary = row(m.bySource, "prompts/summary.prompt.md");
     assert(summary.label === "summary.prompt.md", `the row's label is "${summary.label}"`);
     assert(summary.requests === 21 && summary.errors === 1, `summary: ${summary.requests} requests, ${summary.errors} errors; expected 21 and 1`);
-    // Linear-interpolation percentiles of 10, 20, …, 200: P50 = 105, P95 = 190.5, P99 = 198.1.
-    assert(close(summary.latencyMs?.p50, 105) && close(summary.latencyMs?.p95, 190.5) && close(summary.latencyMs?.p99, 198.1), `summary latency ${JSON.stringify(summary.latencyMs)}; expected 105 / 190.5 / 198.1`);
+    // Latency leaves the 5 cache hits out: linear-interpolation percentiles of 10, 20, …, 150 (h = 14·p/100):
+    // P50 = 80, P95 = 140 + 0.3·10 = 143, P99 = 140 + 0.86·10 = 148.6.
+    assert(close(summary.latencyMs?.p50, 80) && close(summary.latencyMs?.p95, 143) && close(summary.latencyMs?.p99, 148.6), `summary latency ${JSON.stringify(summary.latencyMs)}; expected 80 / 143 / 148.6`);
     // Speed: the median of the 15 generated runs (10 … 150 tok/s) = 80; cache hits are left out.
     assert(close(summary.tokensPerSecond, 80), `summary speed ${summary.tokensPerSecond}; expected 80`);
     assert(close(summary.cacheHitRate, 5 / 20), `cache hit rate ${summary.cacheHitRate}; expected 0.25`);
@@ -87,7 +88,7 @@ test("runs written by the store show in the view model with their percentiles an
     assert(summary.up === 3 && summary.down === 1 && close(summary.acceptanceRate, 0.75), `acceptance ${summary.up}/${summary.down} ${summary.acceptanceRate}; expected 3 up, 1 down, 0.75`);
     // What the table cells show.
     const cells = Object.fromEntries(METRIC_COLUMNS.map((c) => [c.id, c.cell(summary)]));
-    const want = { requests: "21", errors: "1", p50: "105", p95: "191", p99: "198", tps: "80", cache: "25", flagged: "10", accepted: "75 (3/4)" };
+    const want = { requests: "21", errors: "1", stopped: "0", p50: "80", p95: "143", p99: "149", tps: "80", cache: "25", flagged: "10", accepted: "75 (3/4)" };
     for (const [k, v] of Object.entries(want)) assert(cells[k] === v, `cell ${k} shows "${cells[k]}", expected "${v}"`);
 
     const codegen = row(m.bySource, "codegen");

@@ -10,7 +10,10 @@ export interface RunMetricsRecord {
     promptTokens: number;
     outputTokens: number;
     cacheHit: boolean;
+    /** The model's load, when this request loaded it. */
     loadMs?: number;
+    /** The runner process's start-up, when this request started it. */
+    startupMs?: number;
 }
 
 export interface RunRecord {

@@ -187,6 +187,7 @@ async function runCell(deps: RunDeps, req: CellRequest, onChunk: (text: string) 
                 outputTokens: m.outputTokens,
                 cacheHit: m.cacheHit,
                 ...(m.loadMs ? { loadMs: m.loadMs } : {}),
+                ...(m.startupMs ? { startupMs: m.startupMs } : {}),
             },
             findings: [],
             flagged: false,
