@@ -168,3 +168,16 @@ test("output.schema in the front matter constrains the answer to JSON (extract-c
     assert.equal(typeof answer.name, "string");
     assert.deepEqual((j.sampling as { jsonSchema: { required: string[] } }).jsonSchema.required, ["name"]);
 });
+
+test("--var works for variables called constructor, toString and __proto__", async () => {
+    const odd = join(dir, "odd-names.prompt.md");
+    await writeFile(odd, `---\nmodel: ${relative(dir, model)}\nsampling: { maxTokens: 2, seed: 1 }\nvariables:\n  constructor: { required: true }\n  toString: { required: true }\n  __proto__: { required: true }\n---\n{{constructor}} {{toString}} {{__proto__}}\n`);
+    const r = run([odd, "--var", "constructor=a", "--var", "toString=b", "--var", "__proto__=c", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as RunJson;
+    assert.equal(j.prompt.user.trim(), "a b c");
+    assert.equal(JSON.stringify(j.variables), '{"constructor":"a","toString":"b","__proto__":"c"}');
+    const missing = run([odd, "--var", "constructor=a", "--var", "toString=b"]);
+    assert.equal(missing.code, 2, "nothing inherited from Object.prototype counts as the __proto__ value");
+    assert.match(missing.stderr, /\{\{__proto__\}\}/);
+});

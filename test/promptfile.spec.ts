@@ -461,3 +461,18 @@ test("updateFrontMatter quotes strings YAML would read as .inf/.nan (any case, s
     assert.deepEqual(stop, odd, text);
     assert.equal(r.prompt?.preset, ".nan", text);
 });
+
+test("variables called constructor, toString and __proto__ are ordinary variables: declared, given, rendered and reported", () => {
+    const text = "---\nvariables:\n  constructor: { default: c }\n  toString: { required: true }\n  __proto__: { required: true }\n---\n{{constructor}} {{toString}} {{__proto__}}\n";
+    const { prompt, diagnostics } = parseOk(text);
+    assert.deepEqual(diagnostics.filter((d) => d.severity !== "info"), []);
+    assert.deepEqual(prompt.variables.map((v) => v.name), ["constructor", "toString", "__proto__"]);
+    const none = renderPrompt(prompt, {});
+    assert.deepEqual(none.missing, ["toString", "__proto__"], "nothing inherited from Object.prototype counts as a value");
+    const given = renderPrompt(prompt, JSON.parse('{"toString":"t","__proto__":"p"}') as Record<string, string>);
+    assert.equal(given.user.trim(), "c t p");
+    assert.deepEqual(given.missing, []);
+    assert.deepEqual(Object.keys(given.values), ["constructor", "toString", "__proto__"]);
+    assert.equal(JSON.stringify(given.values), '{"constructor":"c","toString":"t","__proto__":"p"}');
+    assert.equal(Object.getPrototypeOf(given.values), Object.prototype, "the prototype is untouched");
+});

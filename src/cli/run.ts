@@ -10,6 +10,7 @@ import type { DownloadProgress } from "../core/models/download.ts";
 import { BUILTIN_PRESETS } from "../core/presets.ts";
 import { readPromptFile, resolvePromptModel } from "../core/prompts/load.ts";
 import { promptSampling, renderPromptOrThrow, VARIABLE_NAME } from "../core/prompts/promptFile.ts";
+import { setOwn } from "../core/prompts/render.ts";
 import { RunnerClient } from "../core/runner/client.ts";
 import type { GenerateResult } from "../core/runner/protocol.ts";
 import { normalizeSampling, type SamplingParams } from "../core/sampling.ts";
@@ -125,7 +126,7 @@ export async function cmdRun(args: string[], kit: CliKit): Promise<number> {
         if (eq < 0 || !VARIABLE_NAME.test(name)) {
             throw kit.usageError(eq < 0 ? `--var expects NAME=VALUE, got "${kv}".` : `--var "${name}" is not a variable name (letters, digits, _ and -, starting with a letter or _).`);
         }
-        vars[name] = kv.slice(eq + 1);
+        setOwn(vars, name, kv.slice(eq + 1)); // `--var __proto__=x` is a value like any other
     }
     // Runtime and sampling flags are checked before anything else happens (a model download, above all).
     const gpuLayersArg = v["gpu-layers"] === "auto" ? "auto" : kit.ranged("gpu-layers", v["gpu-layers"], 0, 100_000);

@@ -18,7 +18,7 @@ import type { VscodeTextarea } from "@vscode-elements/elements/dist/vscode-texta
 import type { VscodeTextfield } from "@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js";
 import { connect } from "../common/host.ts";
 import { SAMPLING_CONTROLS, type SamplingControl } from "../../src/core/presets.ts";
-import { renderPrompt, variablesIn } from "../../src/core/prompts/render.ts";
+import { getOwn, renderPrompt, setOwn, variablesIn } from "../../src/core/prompts/render.ts";
 import {
     COLUMN_IDS,
     formatStopList,
@@ -197,10 +197,10 @@ function renderVariables(): void {
     for (const v of rows) {
         const id = `var-${v.name}`;
         const field = custom<VscodeTextfield>("vscode-textfield", { attrs: { id, "aria-label": `Value of ${v.name}`, placeholder: v.default ?? (v.required ? "required" : "empty") } });
-        field.value = state.draft.values[v.name] ?? "";
+        field.value = getOwn(state.draft.values, v.name) ?? "";
         field.addEventListener("input", () => {
             if (field.value === "" && v.default !== undefined) delete state.draft.values[v.name];
-            else state.draft.values[v.name] = field.value;
+            else setOwn(state.draft.values, v.name, field.value);
             afterPromptEdit(false);
         });
         const info = [v.default !== undefined ? `default: ${v.default}` : v.required ? "required" : "optional", v.description].filter(Boolean).join(" · ");

@@ -9,6 +9,20 @@ import type { PromptFile } from "./promptFile.ts";
 
 export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
+/**
+ * Sets `record[key]` as an own, enumerable property, whatever the key: a variable may be called
+ * `__proto__`, `constructor` or `toString` (plain assignment to `__proto__` would change the prototype
+ * and drop the value).
+ */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** `record[key]` when it is the record's own property (never something inherited from Object.prototype). */
+export function getOwn<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+    return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
 export type TemplatePart =
     | { kind: "text"; text: string }
     /** start/end: offsets of the whole {{…}} in the scanned text. */
@@ -107,7 +121,7 @@ export function renderPrompt(prompt: Pick<PromptFile, "system" | "user" | "varia
                 if (!missing.includes(p.name)) missing.push(p.name);
                 out += `{{${p.name}}}`;
             } else {
-                values[p.name] = value;
+                setOwn(values, p.name, value);
                 out += value;
             }
         }
