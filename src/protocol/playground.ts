@@ -257,10 +257,32 @@ export interface PlaygroundState {
     feedback: Record<string, { rating?: "up" | "down"; correction?: string }>;
 }
 
+/** The largest state the extension keeps (as JSON, in UTF-16 code units): a bigger report is refused. */
+export const MAX_STATE_CHARS = 4_000_000;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The shape of a state (from the view, VS Code's copy or the state file); its size is checked by the host. */
 export function isPlaygroundState(v: unknown): v is PlaygroundState {
-    if (typeof v !== "object" || v === null) return false;
+    if (!isRecord(v)) return false;
     const s = v as Partial<PlaygroundState>;
-    return s.version === 1 && typeof s.draft === "object" && s.draft !== null && Array.isArray(s.columns);
+    const d = s.draft as Partial<PromptDraft> | undefined;
+    return s.version === 1
+        && isRecord(d) && typeof d.system === "string" && typeof d.user === "string" && isRecord(d.values)
+        && Array.isArray(s.columns) && s.columns.length <= MAX_COLUMNS && s.columns.every(isRecord)
+        && (s.variables === undefined || Array.isArray(s.variables))
+        && (s.results === undefined || (Array.isArray(s.results) && s.results.every(Array.isArray)))
+        && (s.feedback === undefined || isRecord(s.feedback))
+        && (s.source === undefined || (isRecord(s.source) && typeof s.source.uri === "string" && typeof s.source.path === "string" && typeof s.source.name === "string"));
+}
+
+/** The shape of a run request from the view (columnSampling validates each column's values when it runs). */
+export function isRunSpec(v: unknown): v is RunSpec {
+    if (!isRecord(v)) return false;
+    const d = v.draft as Partial<PromptDraft> | undefined;
+    return isRecord(d) && typeof d.system === "string" && typeof d.user === "string" && isRecord(d.values) && Object.values(d.values).every((x) => typeof x === "string")
+        && Array.isArray(v.columns) && v.columns.every((c) => isRecord(c) && isRecord(c.sampling) && (c.modelPath === undefined || typeof c.modelPath === "string"))
+        && typeof v.repeat === "number" && typeof v.useCache === "boolean";
 }
 
 /** Whether a column's controls still equal a preset's sampling (else the preset shows as modified). */

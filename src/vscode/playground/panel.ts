@@ -7,6 +7,9 @@ import { toPromptsmithError } from "../../core/errors.ts";
 import type { Linter } from "../../core/lint/index.ts";
 import type { LocalStore } from "../../core/store/localStore.ts";
 import {
+    isPlaygroundState,
+    isRunSpec,
+    MAX_STATE_CHARS,
     PLAYGROUND_TO_HOST_TYPES,
     PLAYGROUND_VIEW_TYPE,
     type CellResult,
@@ -26,9 +29,12 @@ import { webviewHtml, webviewOptions } from "../webview/html.ts";
 import { exportHistory, historyItems, loadFromRecord } from "./history.ts";
 import { runSpec, type RunDeps, type RunOutcome } from "./runs.ts";
 import { defaultColumn, ModelList, presetViews, savePresetInteractive } from "./settings.ts";
-import { loadPromptFile, saveColumnToFile } from "./source.ts";
+import { loadPromptFile, promptSourceOf, saveColumnToFile } from "./source.ts";
 import { countPromptTokens, renderedTexts, type ModelCounter } from "./tokens.ts";
 import type { StateFile } from "./persist.ts";
+
+/** The longest correction kept with a thumbs down (a whole answer, rewritten, fits many times over). */
+const MAX_CORRECTION_CHARS = 200_000;
 
 /** The model's own count waits at most this long (a model being loaded for it, a busy runner). */
 const MODEL_COUNT_TIMEOUT_MS = 20_000;
@@ -94,25 +100,36 @@ export class PlaygroundPanel implements vscode.Disposable {
         panel.iconPath = { light: icon, dark: icon };
         panel.webview.options = webviewOptions(services.context.extensionUri);
         const newest = [restored, kept].filter((x): x is PlaygroundState => !!x).sort((a, b) => (b.savedAt ?? 0) - (a.savedAt ?? 0))[0];
-        if (newest) this.adoptState(newest);
+        if (newest) this.adoptState(newest, this.restoredSource(newest.source));
         this.channel = new WebviewChannel<PlaygroundToView, PlaygroundToHost>(panel.webview, PLAYGROUND_TO_HOST_TYPES, (e) => this.fail("The playground", e));
         this.channel
             .on("ready", () => this.onReady())
             .on("edit", (m) => this.countTokens(m.draft, m.modelPath))
-            .on("run", (m) => this.run(m.spec, typeof m.runId === "string" ? m.runId : `host-${Date.now()}`))
+            .on("run", (m) => {
+                if (!isRunSpec(m.spec)) return this.refuse("run");
+                return this.run(m.spec, typeof m.runId === "string" ? m.runId : `host-${Date.now()}`);
+            })
             .on("stop", () => this.running?.abort())
             .on("savePreset", (m) => this.savePreset(m.sampling))
             .on("saveColumn", (m) => this.saveColumn(m.column))
             .on("openRun", (m) => void this.loadRun(m.runId))
             .on("export", (m) => this.exportHistory(m.format))
-            .on("feedback", (m) => this.feedback(m.runId, m.rating, m.correction))
+            .on("feedback", (m) => {
+                const ok = typeof m.runId === "string" && m.runId.length <= 200
+                    && (m.rating === undefined || m.rating === "up" || m.rating === "down")
+                    && (m.correction === undefined || (typeof m.correction === "string" && m.correction.length <= MAX_CORRECTION_CHARS));
+                return ok ? this.feedback(m.runId, m.rating, m.correction) : this.refuse("feedback");
+            })
             .on("openSource", () => this.openSource())
             .on("browseModel", (m) => this.browseModel(m.column))
             .on("state", (m) => {
+                if (!isPlaygroundState(m.state) || JSON.stringify(m.state).length > MAX_STATE_CHARS) return this.refuse("state");
                 // A report the view sent before it heard of a clear is not written back (see forgetStored).
                 const stale = this.cleared !== undefined && (m.state.savedAt ?? 0) <= this.cleared.at;
-                const state = this.afterClear(m.state);
-                this.adoptState(state);
+                // The prompt file is the host's: the view cannot point the panel (and Save to prompt file) elsewhere.
+                const state = { ...this.afterClear(m.state), source: this.source };
+                if (!state.source) delete state.source;
+                this.adoptState(state, this.source);
                 if (!stale) void deps.stateFile.save(state);
             });
         this.disposables.push(
@@ -222,11 +239,35 @@ export class PlaygroundPanel implements vscode.Disposable {
         }
     }
 
-    private adoptState(state: PlaygroundState): void {
+    /**
+     * The view's copy of the state, with the prompt file the host chose: `source` is set only by the
+     * host (a load, a reopened run, a checked restore), and the declared variables come with it.
+     */
+    private adoptState(state: PlaygroundState, source: PromptSource | undefined): void {
         this.lastState = state;
-        this.source = state.source;
-        this.variables = state.variables;
-        this.panel.title = state.source ? `Playground: ${state.source.name}` : "Prompt Playground";
+        if (source?.uri !== this.source?.uri || !this.source) {
+            this.source = source;
+            // Restored: the variables the prompt file declared when the state was saved (the next load reads them again).
+            this.variables = source ? (state.variables ?? []).filter((v) => typeof v?.name === "string") : [];
+        }
+        this.panel.title = this.source ? `Playground: ${this.source.name}` : "Prompt Playground";
+    }
+
+    /** A restored state's prompt file, when it is a *.prompt.md file in an open workspace folder. */
+    private restoredSource(source: PromptSource | undefined): PromptSource | undefined {
+        if (!source) return undefined;
+        try {
+            const uri = vscode.Uri.parse(source.uri, true);
+            if (uri.scheme !== "file" || !/\.prompt\.md$/i.test(uri.path) || !vscode.workspace.getWorkspaceFolder(uri)) return undefined;
+            return { ...promptSourceOf(uri), name: String(source.name).slice(0, 200) || promptSourceOf(uri).name };
+        } catch {
+            return undefined;
+        }
+    }
+
+    /** A message that does not have the shape the protocol promises is dropped (and logged). */
+    private refuse(what: string): void {
+        this.deps.services.logger.warn(`Playground: ignored a "${what}" message from the view that is malformed or too large.`);
     }
 
     private async onReady(): Promise<void> {
@@ -325,7 +366,7 @@ export class PlaygroundPanel implements vscode.Disposable {
         this.countAbort?.abort();
         const abort = new AbortController();
         this.countAbort = abort;
-        const vars = this.lastState?.variables ?? this.variables;
+        const vars = this.variables;
         let texts: string[];
         try {
             texts = renderedTexts(draft, vars);
