@@ -4,7 +4,7 @@
 // runs are recorded in the history, a column saved into the prompt file is an undoable edit, and the
 // panel opened by "Run Prompt File" runs the file and can reopen a past run.
 import * as vscode from "vscode";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PromptsmithApi } from "../../src/extension.ts";
 import type { CellResult } from "../../src/protocol/playground.ts";
@@ -323,4 +323,26 @@ test("playground: Clear Local Data deletes the panel's kept state and the view d
     assert(outputs(kept) === 0 && Object.keys(kept.feedback).length === 0, `the rebuilt page still has ${outputs(kept)} outputs and ${Object.keys(kept.feedback).length} feedback entries`);
     assert(outputs(a.playground.panelInfo()?.state) === 0, "the view reported results again after Clear");
     log("  after Clear: the state file was deleted, and the rebuilt page reported no outputs");
+}, 60_000);
+
+test("playground: Compare with repeats on two different models runs each column's repeats together (one model load per column)", async () => {
+    const a = await api();
+    const { model } = driverInfo();
+    const copy = join(workspaceRoot(), "copy-of-test-model.gguf");
+    copyFileSync(model, copy);
+    const uri = promptFile("two-models", STORY.replace("maxTokens: 48", "maxTokens: 8"));
+    const order: string[] = [];
+    const outcome = await a.playground.run({
+        uri,
+        columns: [{ modelPath: model }, { modelPath: copy }],
+        repeat: 2,
+        useCache: false,
+        onChunk: (c, i) => {
+            const key = `${c}/${i}`;
+            if (order.at(-1) !== key) order.push(key);
+        },
+    });
+    assert(outcome.results.every((rs) => rs.length === 2 && rs.every((r) => r.stopReason !== "error")), `results: ${JSON.stringify(outcome.results.map((rs) => rs.map((r) => r.stopReason)))}`);
+    assert(order.join(" ") === "0/0 0/1 1/0 1/1", `cells streamed in the order ${order.join(" ")}; expected column A's two runs, then column B's`);
+    log(`  order ${order.join(" ")}`);
 }, 60_000);

@@ -23,7 +23,7 @@ import {
     type VariableRow,
 } from "../../protocol/playground.ts";
 import type { Services } from "../services.ts";
-import { getSelectedModelPath, onDidChangeModelState } from "../models.ts";
+import { getModelState, getSelectedModelPath, onDidChangeModelState } from "../models.ts";
 import { WebviewChannel } from "../webview/channel.ts";
 import { webviewHtml, webviewOptions } from "../webview/html.ts";
 import { exportHistory, historyItems, loadFromRecord } from "./history.ts";
@@ -378,6 +378,12 @@ export class PlaygroundPanel implements vscode.Disposable {
             return;
         }
         if (!this.deps.countModelTokens) return;
+        // While a run goes on, the model's own count only comes from the model already loaded: loading
+        // another one for a count would make the runner swap models under the run.
+        if (this.running) {
+            const state = getModelState();
+            if (state.path !== (modelPath ?? getSelectedModelPath())) return;
+        }
         const timer = setTimeout(() => abort.abort(), MODEL_COUNT_TIMEOUT_MS);
         try {
             const full = await countPromptTokens(texts, modelPath, this.deps.countModelTokens, abort.signal);

@@ -94,50 +94,60 @@ export async function runSpec(
     sink.started?.({ columns: columns.length, repeat, seeds });
     const results: CellResult[][] = columns.map(() => []);
     let stopped = false;
-    outer: for (let i = 0; i < repeat; i++) {
-        for (let c = 0; c < columns.length; c++) {
-            if (signal.aborted) {
-                stopped = true;
-                break outer;
-            }
-            const column = columns[c]!;
-            const seed = seeds[c]![i];
-            const sampling: SamplingParams = { ...samplings[c]! };
-            if (seed !== undefined) sampling.seed = seed;
-            const modelPath = column.modelPath ?? selected;
-            sink.cellStarted?.(c, i, seed);
-            const result = await runCell(deps, { system: rendered.system, user: rendered.user, sampling, modelPath, useCache: spec.useCache }, (t) => sink.chunk?.(c, i, t), signal, linter);
-            const record = await deps.store().addRun({
-                kind: "playground",
-                model: modelPath ? path.basename(modelPath) : "(no model)",
-                ...(modelPath ? { modelPath } : {}),
-                ...(context.source ? { source: context.source } : {}),
-                column: c,
-                // The templates as written and the values used: reopening a run restores both.
-                request: { ...(spec.draft.system.trim() ? { system: spec.draft.system } : {}), user: spec.draft.user, variables: rendered.values },
-                sampling,
-                ...(result.seed !== undefined ? { seed: result.seed } : {}),
-                output: result.text,
-                stopReason: result.stopReason,
-                ...(result.error ? { error: result.error } : {}),
-                ...(result.metrics ? { metrics: result.metrics } : {}),
-                findings: result.findings.map((f) => ({ ruleId: f.ruleId, severity: f.severity })),
-                flagged: result.flagged,
-            }).catch((e: unknown) => {
-                deps.logger.warn(`Playground: the run could not be recorded in the history: ${e instanceof Error ? e.message : String(e)}`);
-                return undefined;
-            });
-            if (record) result.runId = record.id;
-            results[c]!.push(result);
-            sink.cellDone?.(c, i, result);
-            if (result.stopReason === "abort") {
-                stopped = true;
-                break outer;
-            }
+    // One model at a time: when the columns run on different models, each column's repetitions run
+    // together (columns outer), so the runner loads each model once instead of swapping every request.
+    const models = new Set(columns.map((c) => c.modelPath ?? selected));
+    const order = cellOrder(columns.length, repeat, models.size > 1);
+    for (const [c, i] of order) {
+        if (signal.aborted) {
+            stopped = true;
+            break;
+        }
+        const column = columns[c]!;
+        const seed = seeds[c]![i];
+        const sampling: SamplingParams = { ...samplings[c]! };
+        if (seed !== undefined) sampling.seed = seed;
+        const modelPath = column.modelPath ?? selected;
+        sink.cellStarted?.(c, i, seed);
+        const result = await runCell(deps, { system: rendered.system, user: rendered.user, sampling, modelPath, useCache: spec.useCache }, (t) => sink.chunk?.(c, i, t), signal, linter);
+        const record = await deps.store().addRun({
+            kind: "playground",
+            model: modelPath ? path.basename(modelPath) : "(no model)",
+            ...(modelPath ? { modelPath } : {}),
+            ...(context.source ? { source: context.source } : {}),
+            column: c,
+            // The templates as written and the values used: reopening a run restores both.
+            request: { ...(spec.draft.system.trim() ? { system: spec.draft.system } : {}), user: spec.draft.user, variables: rendered.values },
+            sampling,
+            ...(result.seed !== undefined ? { seed: result.seed } : {}),
+            output: result.text,
+            stopReason: result.stopReason,
+            ...(result.error ? { error: result.error } : {}),
+            ...(result.metrics ? { metrics: result.metrics } : {}),
+            findings: result.findings.map((f) => ({ ruleId: f.ruleId, severity: f.severity })),
+            flagged: result.flagged,
+        }).catch((e: unknown) => {
+            deps.logger.warn(`Playground: the run could not be recorded in the history: ${e instanceof Error ? e.message : String(e)}`);
+            return undefined;
+        });
+        if (record) result.runId = record.id;
+        results[c]!.push(result);
+        sink.cellDone?.(c, i, result);
+        if (result.stopReason === "abort") {
+            stopped = true;
+            break;
         }
     }
     const spreads = repeat > 1 ? results.map((rs, column) => spreadOf(column, rs)) : [];
     return { results, spreads, stopped: stopped || signal.aborted };
+}
+
+/** The [column, iteration] pairs in run order: iterations outer (columns side by side), or columns outer. */
+export function cellOrder(columns: number, repeat: number, columnsOuter: boolean): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    if (columnsOuter) for (let c = 0; c < columns; c++) for (let i = 0; i < repeat; i++) out.push([c, i]);
+    else for (let i = 0; i < repeat; i++) for (let c = 0; c < columns; c++) out.push([c, i]);
+    return out;
 }
 
 interface CellRequest {
