@@ -346,3 +346,21 @@ test("playground: Compare with repeats on two different models runs each column'
     assert(order.join(" ") === "0/0 0/1 1/0 1/1", `cells streamed in the order ${order.join(" ")}; expected column A's two runs, then column B's`);
     log(`  order ${order.join(" ")}`);
 }, 60_000);
+
+test("playground: the view's saved state keeps feedback only for the runs it shows", async () => {
+    const a = await api();
+    const uri = promptFile("feedback-prune", STORY);
+    const x = only((await a.playground.run({ uri, columns: [{ seedMode: "fixed", seed: 11 }] })).results);
+    const y = only((await a.playground.run({ uri, columns: [{ seedMode: "fixed", seed: 12 }] })).results);
+    await a.monitoringStore().addFeedback({ runId: x.runId!, rating: "up" });
+    await vscode.commands.executeCommand("promptsmith.playground.open", { runId: x.runId });
+    await waitFor("run X with its feedback in the view's state", () => (a.playground.panelInfo()?.state?.feedback[x.runId!]?.rating === "up" ? true : undefined), 10_000);
+    await vscode.commands.executeCommand("promptsmith.playground.open", { runId: y.runId });
+    const s = await waitFor("run Y in the view's state", () => {
+        const st = a.playground.panelInfo()?.state;
+        return st?.results[0]?.[0]?.runId === y.runId ? st : undefined;
+    }, 10_000);
+    const kept = Object.keys(s.feedback);
+    assert(kept.every((id) => id === y.runId), `the state keeps feedback for ${kept.join(", ")}; it shows only ${y.runId}`);
+    log(`  feedback kept for ${kept.length ? kept.join(", ") : "no run"} after reopening another run`);
+}, 60_000);

@@ -24,6 +24,7 @@ import {
     formatStopList,
     isPlaygroundState,
     MAX_COLUMNS,
+    MAX_STATE_CHARS,
     parseStopList,
     presetMatches,
     REPEAT_MAX,
@@ -96,8 +97,23 @@ const correcting = new Set<string>();
 
 function save(): void {
     state.savedAt = Date.now();
+    compactState(state);
     host.setState(state);
     postState();
+}
+
+/**
+ * Keeps the saved state bounded: feedback only for the runs it shows, and when the outputs alone would
+ * pass the extension's limit (MAX_STATE_CHARS) they are dropped from the saved copy (the history keeps them).
+ */
+function compactState(s: PlaygroundState): void {
+    const shown = new Set(s.results.flat().map((r) => r?.runId).filter((id): id is string => !!id));
+    for (const id of Object.keys(s.feedback)) if (!shown.has(id)) delete s.feedback[id];
+    if (JSON.stringify(s).length > MAX_STATE_CHARS * 0.9) {
+        s.results = s.results.map(() => []);
+        s.feedback = {};
+        notice("warning", "The answers are too long to keep with the playground's state: they are in the history (reopen them from there).");
+    }
 }
 const postState = debounce(500, () => host.post({ type: "state", state }));
 
