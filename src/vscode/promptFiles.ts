@@ -220,7 +220,7 @@ class PromptFileCodeLenses implements vscode.CodeLensProvider {
         // not parse still gets them: running it shows what is wrong.
         const top = new vscode.Range(0, 0, 0, 0);
         const lenses = [
-            new vscode.CodeLens(top, { title: "$(play) Run", tooltip: "Run this prompt with the selected model (Promptsmith)", command: RUN_COMMAND, arguments: [doc.uri] }),
+            new vscode.CodeLens(top, { title: "$(play) Run", tooltip: "Run this prompt in the Prompt Playground, with the model its front matter names (model:), else the selected model (Promptsmith)", command: RUN_COMMAND, arguments: [doc.uri] }),
             new vscode.CodeLens(top, { title: "$(beaker) Open in Playground", tooltip: "Open this prompt in the Prompt Playground", command: OPEN_IN_PLAYGROUND_COMMAND, arguments: [doc.uri] }),
         ];
         const variables = this.files.prompt(doc)?.variables ?? [];

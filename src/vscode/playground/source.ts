@@ -10,11 +10,16 @@ import type { SamplingParams } from "../../core/sampling.ts";
 import { columnSampling, presetMatches, type ColumnSettings, type PlaygroundLoad, type PromptSource, type VariableRow } from "../../protocol/playground.ts";
 import { columnFrom, ownPresets, presetViews, STYLE_KEYS } from "./settings.ts";
 
-/** The history key of a file: its workspace-relative path (forward slashes), else its file name. */
+/**
+ * The history key of a file: its workspace-relative path (forward slashes), else its file name. In a
+ * multi-root workspace the path starts with the folder's name (as asRelativePath shows it), so two
+ * folders' prompts/a.prompt.md keep separate histories.
+ */
 export function sourcePath(uri: vscode.Uri): string {
     const folder = vscode.workspace.getWorkspaceFolder(uri);
-    if (folder) return path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join("/");
-    return path.basename(uri.fsPath);
+    if (!folder) return path.basename(uri.fsPath);
+    const rel = path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join("/");
+    return (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? `${folder.name}/${rel}` : rel;
 }
 
 export function promptSourceOf(uri: vscode.Uri, prompt?: PromptFile): PromptSource {
@@ -23,7 +28,22 @@ export function promptSourceOf(uri: vscode.Uri, prompt?: PromptFile): PromptSour
 
 /** The prompt file's URI from a history key (workspace-relative path), when it exists in an open folder. */
 export async function uriOfSource(source: string): Promise<vscode.Uri | undefined> {
-    for (const f of vscode.workspace.workspaceFolders ?? []) {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length > 1) {
+        // "folder-name/rest" (see sourcePath); a key from a single-root session is looked up in every folder below.
+        const slash = source.indexOf("/");
+        const folder = slash > 0 ? folders.find((f) => f.name === source.slice(0, slash)) : undefined;
+        if (folder) {
+            const uri = vscode.Uri.joinPath(folder.uri, ...source.slice(slash + 1).split("/"));
+            try {
+                await vscode.workspace.fs.stat(uri);
+                return uri;
+            } catch {
+                // not there: try the plain path
+            }
+        }
+    }
+    for (const f of folders) {
         const uri = vscode.Uri.joinPath(f.uri, ...source.split("/"));
         try {
             await vscode.workspace.fs.stat(uri);
