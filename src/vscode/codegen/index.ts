@@ -106,6 +106,8 @@ export function registerCodegen(services: Services): CodegenApi {
     );
     const history: HistoryHandlers = { reopen: (record) => controller.reopen(record), cleared: (what) => controller.historyCleared(what) };
     registerHistory(services, history);
+    // Monitoring's Clear (or any other caller of LocalStore.clear) must drop the pane's copies as well.
+    services.context.subscriptions.push(localStore(services).onDidClear((what) => void controller.historyCleared(what)));
 
     return {
         state: () => controller.state(),
