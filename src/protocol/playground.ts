@@ -217,7 +217,7 @@ export type PlaygroundToView =
     | { type: "cellDone"; runId: string; column: number; iteration: number; result: CellResult }
     | { type: "runFinished"; runId: string; stopped: boolean; spreads: ColumnSpread[] }
     /** The stored runs (or feedback) were cleared: the view drops its results (and feedback) and keeps only the prompt. */
-    | { type: "cleared"; what: "all" | "runs" | "feedback" }
+    | { type: "cleared"; what: "all" | "runs" | "feedback"; /** The extension's clock at the clear; the view reports it back in state.clearedAt. */ at: number }
     | { type: "presets"; presets: PresetView[]; applied?: string }
     | { type: "models"; models: ModelChoice[]; column?: number; chosen?: string }
     | { type: "history"; items: HistoryItem[]; source?: string }
@@ -245,6 +245,9 @@ export interface PlaygroundState {
     version: 1;
     /** When the view saved it (ms since the epoch): the newer of two copies wins. */
     savedAt?: number;
+    /** The last clear this view heard of (the extension's clock, from the "cleared" message): a report
+     * with an older one was made before the view knew, so its results and feedback are not taken. */
+    clearedAt?: number;
     source?: PromptSource;
     draft: PromptDraft;
     columns: ColumnSettings[];
@@ -273,6 +276,8 @@ export function isPlaygroundState(v: unknown): v is PlaygroundState {
         && (s.variables === undefined || Array.isArray(s.variables))
         && (s.results === undefined || (Array.isArray(s.results) && s.results.every(Array.isArray)))
         && (s.feedback === undefined || isRecord(s.feedback))
+        && (s.savedAt === undefined || typeof s.savedAt === "number")
+        && (s.clearedAt === undefined || typeof s.clearedAt === "number")
         && (s.source === undefined || (isRecord(s.source) && typeof s.source.uri === "string" && typeof s.source.path === "string" && typeof s.source.name === "string"));
 }
 

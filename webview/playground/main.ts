@@ -1061,6 +1061,7 @@ host.on("cleared", (m) => {
         spreads = [];
     }
     state.feedback = {};
+    state.clearedAt = m.at;
     history = [];
     // A state report still waiting would write the outputs back into the extension's copy.
     postState.cancel();

@@ -125,7 +125,7 @@ export class PlaygroundPanel implements vscode.Disposable {
             .on("state", (m) => {
                 if (!isPlaygroundState(m.state) || JSON.stringify(m.state).length > MAX_STATE_CHARS) return this.refuse("state");
                 // A report the view sent before it heard of a clear is not written back (see forgetStored).
-                const stale = this.cleared !== undefined && (m.state.savedAt ?? 0) <= this.cleared.at;
+                const stale = this.cleared !== undefined && (m.state.clearedAt ?? 0) < this.cleared.at;
                 // The prompt file is the host's: the view cannot point the panel (and Save to prompt file) elsewhere.
                 const state = { ...this.afterClear(m.state), source: this.source };
                 if (!state.source) delete state.source;
@@ -485,20 +485,23 @@ export class PlaygroundPanel implements vscode.Disposable {
      * and the view drops the results and feedback it holds (its own saved copy included).
      */
     async forgetStored(what: "all" | "runs" | "feedback"): Promise<void> {
-        this.cleared = { at: Date.now(), what };
+        const at = Math.max(Date.now(), (this.cleared?.at ?? 0) + 1);
+        this.cleared = { at, what };
         this.replay = undefined;
         this.kept = undefined;
         if (this.lastState) {
             this.lastState = { ...this.lastState, ...(what !== "feedback" ? { results: [] } : {}), feedback: {} };
         }
         await this.deps.stateFile.delete();
-        await this.channel.post({ type: "cleared", what });
+        await this.channel.post({ type: "cleared", what, at });
     }
 
     /** A state the view saved before it heard of the last clear comes without what was cleared. */
     private afterClear(state: PlaygroundState): PlaygroundState {
         const c = this.cleared;
-        if (!c || (state.savedAt ?? 0) > c.at) return state;
+        // Compared on the extension's own clock: the view's savedAt may be later than the clear even
+        // though the view had not heard of it yet (its report was on the way).
+        if (!c || (state.clearedAt ?? 0) >= c.at) return state;
         return { ...state, ...(c.what !== "feedback" ? { results: [] } : {}), feedback: {} };
     }
 
