@@ -634,6 +634,8 @@ export class CodegenController implements vscode.Disposable {
                         outputTokens: r.metrics.outputTokens,
                         cacheHit: r.metrics.cacheHit,
                         loadMs: r.metrics.loadMs,
+                        // Monitoring's latency leaves out runner start-up and model load.
+                        ...(r.metrics.startupMs ? { startupMs: r.metrics.startupMs } : {}),
                     },
                 } : {}),
                 findings,
