@@ -5,12 +5,13 @@
 import * as vscode from "vscode";
 import path from "node:path";
 import os from "node:os";
-import { BUILTIN_PRESETS, PRESET_KEYS, userPresets, type Preset } from "../../core/presets.ts";
+import { BUILTIN_PRESETS, PRESET_KEYS } from "../../core/presets.ts";
 import { DEFAULT_SAMPLING, type SamplingParams } from "../../core/sampling.ts";
 import { defaultModelsDir } from "../../core/models/resolve.ts";
 import { expandUserPath } from "../../core/userConfig.ts";
 import type { Logger } from "../../core/logger.ts";
 import { COLUMN_IDS, type ColumnSettings, type EditableSampling, type ModelChoice, type PresetView } from "../../protocol/playground.ts";
+import { allPresets, settingsSampling } from "../samplingSettings.ts";
 import { describeModelBrief, HeaderCache, listFolderModels } from "../modelPicker.ts";
 import { getSelectedModelPath } from "../models.ts";
 
@@ -18,25 +19,8 @@ const EDITABLE_KEYS = ["temperature", "topP", "topK", "minP", "repeatPenalty", "
 /** The keys a preset describes (the "style"); maxTokens, seed and stop belong to the task. */
 export const STYLE_KEYS = ["temperature", "topP", "topK", "minP", "repeatPenalty", "frequencyPenalty", "presencePenalty"] as const;
 
-/** promptsmith.sampling.*: the defaults for a prompt without its own settings. */
-export function settingsSampling(): SamplingParams {
-    const c = vscode.workspace.getConfiguration("promptsmith.sampling");
-    return {
-        temperature: c.get<number>("temperature", DEFAULT_SAMPLING.temperature),
-        topP: c.get<number>("topP", DEFAULT_SAMPLING.topP),
-        topK: c.get<number>("topK", DEFAULT_SAMPLING.topK),
-        minP: c.get<number>("minP", DEFAULT_SAMPLING.minP),
-        maxTokens: c.get<number>("maxTokens", DEFAULT_SAMPLING.maxTokens),
-    };
-}
-
-/** The user's presets from promptsmith.playground.presets (invalid ones left out, with the reasons). */
-export function ownPresets(): { presets: Preset[]; errors: string[] } {
-    return userPresets(vscode.workspace.getConfiguration("promptsmith.playground").get<unknown>("presets"));
-}
-
 export function presetViews(): PresetView[] {
-    return [...BUILTIN_PRESETS, ...ownPresets().presets].map((p) => ({ id: p.id, name: p.name, description: p.description, sampling: { ...p.sampling }, builtin: p.builtin }));
+    return allPresets().map((p) => ({ id: p.id, name: p.name, description: p.description, sampling: { ...p.sampling }, builtin: p.builtin }));
 }
 
 /**

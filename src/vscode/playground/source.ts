@@ -8,7 +8,8 @@ import { resolvePreset } from "../../core/presets.ts";
 import { expandUserPath } from "../../core/userConfig.ts";
 import type { SamplingParams } from "../../core/sampling.ts";
 import { columnSampling, presetMatches, type ColumnSettings, type PlaygroundLoad, type PromptSource, type VariableRow } from "../../protocol/playground.ts";
-import { columnFrom, ownPresets, presetViews, STYLE_KEYS } from "./settings.ts";
+import { columnFrom, presetViews, STYLE_KEYS } from "./settings.ts";
+import { ownPresets } from "../samplingSettings.ts";
 
 /**
  * The history key of a file: its workspace-relative path (forward slashes), else its file name. In a
