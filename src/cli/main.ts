@@ -8,7 +8,7 @@ import type { Logger } from "../core/logger.ts";
 import { formatBytes } from "../core/format.ts";
 import { RunnerClient } from "../core/runner/client.ts";
 import type { GenerateResult } from "../core/runner/protocol.ts";
-import type { SamplingParams } from "../core/sampling.ts";
+import { readSamplingFlags, SAMPLING_RUNTIME_OPTIONS } from "./flags.ts";
 import { buildCodegenPrompt } from "../core/codegen/prompt.ts";
 import { extractCode } from "../core/codegen/extract.ts";
 import { readGgufInfo, describeGgufInfo } from "../core/gguf/reader.ts";
@@ -218,22 +218,7 @@ async function cmdGenerate(args: string[]): Promise<number> {
         json: { type: "boolean" },
         quiet: { type: "boolean", short: "q" },
         verbose: { type: "boolean", short: "v" },
-        temperature: { type: "string" },
-        "top-k": { type: "string" },
-        "top-p": { type: "string" },
-        "min-p": { type: "string" },
-        "repeat-penalty": { type: "string" },
-        "frequency-penalty": { type: "string" },
-        "presence-penalty": { type: "string" },
-        "repeat-last-n": { type: "string" },
-        seed: { type: "string" },
-        "max-tokens": { type: "string" },
-        stop: { type: "string", multiple: true },
-        "json-schema": { type: "string" },
-        grammar: { type: "string" },
-        threads: { type: "string" },
-        "context-size": { type: "string" },
-        "gpu-layers": { type: "string" },
+        ...SAMPLING_RUNTIME_OPTIONS,
         help: { type: "boolean", short: "h" },
     });
     if (v.help) {
@@ -243,31 +228,7 @@ async function cmdGenerate(args: string[]): Promise<number> {
     if (positionals.length) throw new UsageError(`generate takes no positional arguments (got "${positionals[0]}"); pass the requirements with --requirements FILE.`);
     if (!v.requirements) throw new UsageError("generate needs --requirements FILE (or - for standard input).");
     // Runtime options are checked before anything else happens (a model download, above all).
-    const gpuLayersArg = v["gpu-layers"] === "auto" ? "auto" : ranged("gpu-layers", v["gpu-layers"], 0, 100_000);
-    const threadsArg = ranged("threads", v.threads, 1, 1024);
-    const contextSizeArg = ranged("context-size", v["context-size"], 64, 1_048_576);
-    const sampling: SamplingParams = {
-        temperature: num("temperature", v.temperature),
-        topK: num("top-k", v["top-k"], true),
-        topP: num("top-p", v["top-p"]),
-        minP: num("min-p", v["min-p"]),
-        repeatPenalty: num("repeat-penalty", v["repeat-penalty"]),
-        frequencyPenalty: num("frequency-penalty", v["frequency-penalty"]),
-        presencePenalty: num("presence-penalty", v["presence-penalty"]),
-        repeatLastN: num("repeat-last-n", v["repeat-last-n"], true),
-        seed: num("seed", v.seed, true),
-        maxTokens: num("max-tokens", v["max-tokens"], true),
-        stop: v.stop,
-    };
-    if (v["json-schema"]) {
-        const text = await readText(v["json-schema"], "JSON schema");
-        try {
-            sampling.jsonSchema = JSON.parse(text) as object;
-        } catch (e) {
-            throw new PromptsmithError({ code: "INVALID_ARGUMENT", message: `The JSON schema file is not valid JSON: ${(e as Error).message}`, file: v["json-schema"], fix: "Fix the JSON syntax." });
-        }
-    }
-    if (v.grammar) sampling.grammar = await readText(v.grammar, "grammar");
+    const { sampling, gpuLayers: gpuLayersArg, threads: threadsArg, contextSize: contextSizeArg } = await readSamplingFlags(v, { num, ranged, readText });
 
     const verbose = Boolean(v.verbose);
     const logger = stderrLogger(verbose);

@@ -12,8 +12,9 @@ import { readPromptFile, resolvePromptModel } from "../core/prompts/load.ts";
 import { promptSampling, renderPromptOrThrow, VARIABLE_NAME } from "../core/prompts/promptFile.ts";
 import { setOwn } from "../core/prompts/render.ts";
 import { RunnerClient } from "../core/runner/client.ts";
+import { readSamplingFlags, SAMPLING_RUNTIME_OPTIONS } from "./flags.ts";
 import type { GenerateResult } from "../core/runner/protocol.ts";
-import { normalizeSampling, type SamplingParams } from "../core/sampling.ts";
+import { normalizeSampling } from "../core/sampling.ts";
 import type { UserConfig } from "../core/userConfig.ts";
 
 export const RUN_HELP = `promptsmith run — run a prompt file (*.prompt.md) with a local model
@@ -74,22 +75,7 @@ const RUN_OPTIONS = {
     "no-stream": { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
     verbose: { type: "boolean", short: "v" },
-    temperature: { type: "string" },
-    "top-k": { type: "string" },
-    "top-p": { type: "string" },
-    "min-p": { type: "string" },
-    "repeat-penalty": { type: "string" },
-    "frequency-penalty": { type: "string" },
-    "presence-penalty": { type: "string" },
-    "repeat-last-n": { type: "string" },
-    seed: { type: "string" },
-    "max-tokens": { type: "string" },
-    stop: { type: "string", multiple: true },
-    "json-schema": { type: "string" },
-    grammar: { type: "string" },
-    threads: { type: "string" },
-    "context-size": { type: "string" },
-    "gpu-layers": { type: "string" },
+    ...SAMPLING_RUNTIME_OPTIONS,
     help: { type: "boolean", short: "h" },
 } as const satisfies Options;
 
@@ -103,10 +89,6 @@ export function metricsLine(result: GenerateResult): string {
         ` · load ${m.loadMs.toFixed(0)} ms · total ${m.totalMs.toFixed(0)} ms · ${m.threads} thread${m.threads === 1 ? "" : "s"}, context ${m.contextSize}` +
         `${result.seed !== undefined ? ` · seed ${result.seed}` : ""}${m.cacheHit ? " · cache hit" : ""}`
     );
-}
-
-function dropUndefined<T extends object>(o: T): T {
-    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 export async function cmdRun(args: string[], kit: CliKit): Promise<number> {
@@ -129,31 +111,7 @@ export async function cmdRun(args: string[], kit: CliKit): Promise<number> {
         setOwn(vars, name, kv.slice(eq + 1)); // `--var __proto__=x` is a value like any other
     }
     // Runtime and sampling flags are checked before anything else happens (a model download, above all).
-    const gpuLayersArg = v["gpu-layers"] === "auto" ? "auto" : kit.ranged("gpu-layers", v["gpu-layers"], 0, 100_000);
-    const threadsArg = kit.ranged("threads", v.threads, 1, 1024);
-    const contextSizeArg = kit.ranged("context-size", v["context-size"], 64, 1_048_576);
-    const overrides: SamplingParams = dropUndefined({
-        temperature: kit.num("temperature", v.temperature),
-        topK: kit.num("top-k", v["top-k"], true),
-        topP: kit.num("top-p", v["top-p"]),
-        minP: kit.num("min-p", v["min-p"]),
-        repeatPenalty: kit.num("repeat-penalty", v["repeat-penalty"]),
-        frequencyPenalty: kit.num("frequency-penalty", v["frequency-penalty"]),
-        presencePenalty: kit.num("presence-penalty", v["presence-penalty"]),
-        repeatLastN: kit.num("repeat-last-n", v["repeat-last-n"], true),
-        seed: kit.num("seed", v.seed, true),
-        maxTokens: kit.num("max-tokens", v["max-tokens"], true),
-        stop: v.stop,
-    });
-    if (v["json-schema"]) {
-        const text = await kit.readText(v["json-schema"], "JSON schema");
-        try {
-            overrides.jsonSchema = JSON.parse(text) as object;
-        } catch (e) {
-            throw new PromptsmithError({ code: "INVALID_ARGUMENT", message: `The JSON schema file is not valid JSON: ${(e as Error).message}`, file: v["json-schema"], fix: "Fix the JSON syntax." });
-        }
-    }
-    if (v.grammar) overrides.grammar = await kit.readText(v.grammar, "grammar");
+    const { sampling: overrides, gpuLayers: gpuLayersArg, threads: threadsArg, contextSize: contextSizeArg } = await readSamplingFlags(v, kit);
 
     const verbose = Boolean(v.verbose);
     const quiet = Boolean(v.quiet);
