@@ -255,6 +255,28 @@ async function pickRow(re, what) {
     throw new Error(`could not focus ${what} with the arrow keys`);
 }
 
+/** F1, `title`, then the arrow keys until the focused row is that command (not one that merely contains the words), Enter. */
+async function runExactCommand(title) {
+    await page.keyboard.press("F1");
+    await until("the command palette", async () => (await quickInputVisible()) && (await page.locator(".quick-input-widget input").inputValue()).startsWith(">"), 10_000);
+    await page.keyboard.type(title, { delay: 10 });
+    await until(`"${title}" in the command palette`, async () => (await quickRows().allInnerTexts()).some((t) => norm(t).replace(/\s+/g, " ").trim().startsWith(title)), 10_000);
+    await pickRow(new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$)`), `the command "${title}"`);
+}
+
+/** Color Theme picker → the theme whose label is `label`. Returns the label of the theme that was current. */
+async function pickTheme(label) {
+    await runExactCommand("Preferences: Color Theme");
+    await until("the Color Theme picker", async () => (await quickInputVisible()) && /Color Theme/i.test((await page.locator(".quick-input-widget input").getAttribute("placeholder")) ?? "") && (await quickRows().count()) > 0, 10_000);
+    // The picker opens on the current theme; its row's label (without the "dark themes" separator text).
+    const current = norm(await page.locator(".quick-input-widget .monaco-list-row.focused .label-name").first().innerText({ timeout: 2000 }).catch(() => "")).trim();
+    await page.keyboard.type(label, { delay: 10 });
+    // A row's text is its label followed directly by its description ("Dark High ContrastDefault High Contrast").
+    await pickRow(new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$|Default)`), `the theme "${label}"`);
+    await until("the picker closed", async () => !(await quickInputVisible()), 5_000);
+    return current;
+}
+
 /** Select Model → waits until `name` shows its header summary → picks it. Returns the row's text. */
 async function selectModelFromPicker(name, shotName) {
     await runCommand("Promptsmith: Select Model");
@@ -409,7 +431,7 @@ const ctx = {
     get page() {
         return page;
     },
-    root, dirs, model, norm, until, screenshot, runCommand, quickOpen, focusEditor, pickRow, selectModelFromPicker,
+    root, dirs, model, norm, until, screenshot, runCommand, runExactCommand, pickTheme, quickOpen, focusEditor, pickRow, selectModelFromPicker,
     editorLines, editorText, quickInput, quickRows, problemsRows, problemsText, statusItems, toasts, extensionLog,
 };
 for (const { file, mod } of stepModules) {

@@ -122,24 +122,8 @@ export function steps(ctx) {
     /** The text of the diff editor's right (proposed) side. */
     const proposedText = async () => norm(await page().locator(".part.editor .editor-group-container.active .monaco-diff-editor .editor.modified .view-lines").first().innerText({ timeout: 2000 }));
 
-    /** F1 → `title` → the arrow keys until that exact command is focused → Enter. */
-    async function runExactCommand(title) {
-        await page().keyboard.press("F1");
-        await until("the command palette", async () => (await ctx.quickInput().isVisible()) && (await page().locator(".quick-input-widget input").inputValue()).startsWith(">"), 10_000);
-        await page().keyboard.type(title, { delay: 10 });
-        await until(`"${title}" in the command palette`, async () => (await ctx.quickRows().allInnerTexts()).some((t) => norm(t).replace(/\s+/g, " ").trim().startsWith(title)), 10_000);
-        await ctx.pickRow(new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$)`), `the command "${title}"`);
-    }
+    const { runExactCommand, pickTheme } = ctx;
 
-    async function pickTheme(label) {
-        await runExactCommand("Preferences: Color Theme");
-        await until("the Color Theme picker", async () => (await ctx.quickInput().isVisible()) && (await ctx.quickRows().count()) > 0, 10_000);
-        const current = norm(await page().locator(".quick-input-widget .monaco-list-row.focused .label-name").first().innerText({ timeout: 2000 }).catch(() => "")).trim();
-        await page().keyboard.type(label, { delay: 10 });
-        await ctx.pickRow(new RegExp(`^\\s*${label.replace(/[+()]/g, "\\$&")}`), `the theme "${label}"`);
-        await until("the picker closed", async () => !(await ctx.quickInput().isVisible()), 5_000);
-        return current;
-    }
 
     /** The model runner processes of this code-server (their command line names the test's extensions folder). */
     function runnerPids() {

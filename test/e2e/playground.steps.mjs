@@ -125,25 +125,8 @@ export function steps(ctx) {
     }
     const streamedLengths = async (col) => frame.evaluate((id) => /** @type {any} */ (window).__psLengths?.[id] ?? [], `cell-${col}-0-text`);
 
-    /** F1 → `title` → the arrow keys until that exact command is focused → Enter. */
-    async function runExactCommand(title) {
-        await page().keyboard.press("F1");
-        await until("the command palette", async () => (await ctx.quickInput().isVisible()) && (await page().locator(".quick-input-widget input").inputValue()).startsWith(">"), 10_000);
-        await page().keyboard.type(title, { delay: 10 });
-        await until(`"${title}" in the command palette`, async () => (await ctx.quickRows().allInnerTexts()).some((t) => norm(t).replace(/\s+/g, " ").trim().startsWith(title)), 10_000);
-        await ctx.pickRow(new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$)`), `the command "${title}"`);
-    }
+    const { pickTheme } = ctx;
 
-    async function pickTheme(label) {
-        await runExactCommand("Preferences: Color Theme");
-        await until("the Color Theme picker", async () => (await ctx.quickInput().isVisible()) && (await ctx.quickRows().count()) > 0, 10_000);
-        const current = norm(await page().locator(".quick-input-widget .monaco-list-row.focused .label-name").first().innerText({ timeout: 2000 }).catch(() => "")).trim();
-        await page().keyboard.type(label, { delay: 10 });
-        // A row's text is its label, then its description ("Dark High ContrastDefault High Contrast").
-        await ctx.pickRow(new RegExp(`^\\s*${label.replace(/[+()]/g, "\\$&")}(\\s|$|Default)`), `the theme "${label}"`);
-        await until("the picker closed", async () => !(await ctx.quickInput().isVisible()), 5_000);
-        return current;
-    }
 
     async function showPlaygroundTab() {
         const tab = page().locator(".part.editor .tab").filter({ hasText: "Playground" }).first();

@@ -47,27 +47,8 @@ export function steps(ctx) {
 
     const modelReady = async () => (await page().locator(".statusbar-item").filter({ hasText: "stories260K" }).filter({ has: page().locator(".codicon-check") }).count()) > 0;
 
-    /** F1, `title`, then the arrow keys until the focused row is that command (not one that merely contains the words), Enter. */
-    async function runExactCommand(title) {
-        await page().keyboard.press("F1");
-        await until("the command palette", async () => (await ctx.quickInput().isVisible()) && (await page().locator(".quick-input-widget input").inputValue()).startsWith(">"), 10_000);
-        await page().keyboard.type(title, { delay: 10 });
-        await until(`"${title}" in the command palette`, async () => (await ctx.quickRows().allInnerTexts()).some((t) => norm(t).replace(/\s+/g, " ").trim().startsWith(title)), 10_000);
-        await ctx.pickRow(new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$)`), `the command "${title}"`);
-    }
+    const { pickTheme } = ctx;
 
-    /** Color Theme picker → the theme whose label is `label`. Returns the label of the theme that was current. */
-    async function pickTheme(label) {
-        await runExactCommand("Preferences: Color Theme");
-        await until("the Color Theme picker", async () => (await ctx.quickInput().isVisible()) && /Color Theme/i.test((await page().locator(".quick-input-widget input").getAttribute("placeholder")) ?? "") && (await ctx.quickRows().count()) > 0, 10_000);
-        // The picker opens on the current theme; its row's label (without the "dark themes" separator text).
-        const current = norm(await page().locator(".quick-input-widget .monaco-list-row.focused .label-name").first().innerText({ timeout: 2000 }).catch(() => "")).trim();
-        await page().keyboard.type(label, { delay: 10 });
-        // A row's text is its label followed directly by its description ("Dark High ContrastDefault High Contrast").
-        await ctx.pickRow(new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`), `the theme "${label}"`);
-        await until("the picker closed", async () => !(await ctx.quickInput().isVisible()), 5_000);
-        return current;
-    }
 
     /**
      * The rows of one Monitoring section as they are shown: cards in a narrow view, a table in a wide one.
