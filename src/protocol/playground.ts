@@ -1,6 +1,7 @@
 // Messages between the extension (src/vscode/playground/) and the Prompt Playground webview
 // (webview/playground/main.ts), the state the webview saves with setState, and small pure helpers both
 // sides use. Types and pure functions only: no vscode, no Node APIs (the webview bundle imports this).
+import type { RunMetricsRecord } from "../core/store/records.ts";
 import type { SamplingParams } from "../core/sampling.ts";
 
 /** The WebviewPanel's view type (package.json activation event onWebviewPanel:promptsmith.playground). */
@@ -88,16 +89,8 @@ export interface OutputFinding {
     end: number;
 }
 
-export interface CellMetrics {
-    totalMs: number;
-    timeToFirstTokenMs: number;
-    tokensPerSecond: number;
-    promptTokens: number;
-    outputTokens: number;
-    cacheHit: boolean;
-    loadMs?: number;
-    startupMs?: number;
-}
+/** A cell's metrics: the same figures the history stores for the run. */
+export type CellMetrics = RunMetricsRecord;
 
 /** The outcome of one run of one column. */
 export interface CellResult {
